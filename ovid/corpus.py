@@ -1,0 +1,212 @@
+"""Corpora: read every text format ovid meets into one record type, and write sample corpora.
+
+The sample format is OpenAI's gpt-2-output-dataset JSONL: one object a line with `id`, `text`,
+`length` (tokens) and `ended` (generation stopped on end-of-text), plus a sidecar
+`<name>.meta.json` describing how the samples were made.
+
+Readers yield `Record`s with a label where the source says it (0 = human, 1 = machine):
+- JSONL: a `label` field wins; else a corpus with a `.meta.json` sidecar (ovid's own samples)
+  and the gpt-2-output-dataset's sample files (small-117M... xl-1542M-k40) are machine text,
+  its `webtext` files are human, anything else is unlabelled;
+- the Fast-DetectGPT JSON `{"original": [...], "sampled": [...]}`: original -> 0, sampled -> 1,
+  ids `original/N` and `sampled/N`;
+- a folder of .txt files (one text a file, id = file name without .txt);
+- a Hugging Face `datasets` dataset: `hf:NAME[:SPLIT]`, a folder saved with `save_to_disk`, or a
+  local .csv/.parquet/.arrow file, with a `text` column (and `label` if present);
+- `ovid:human-demo`, the human texts that ship with ovid (see ovid/data/PROVENANCE.md).
+A malformed line stops the run with an error naming the file and line; nothing is skipped.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .errors import CorpusError
+
+HUMAN = 0
+MACHINE = 1
+BUILTIN = {"ovid:human-demo": "human_demo.jsonl"}
+_GPT2_OUTPUT_SAMPLES = re.compile(r"^(small-117M|medium-345M|large-762M|xl-1542M)(-k40)?\.")
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    text: str
+    label: int | None = None  # 0 human, 1 machine, None unknown
+    source: str = ""  # the file or dataset it came from
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. prompt / continuation
+
+
+def meta_path(corpus_path: str | os.PathLike) -> Path:
+    """`samples/x.jsonl` -> `samples/x.meta.json`."""
+    p = Path(corpus_path)
+    return p.with_name(p.name.removesuffix(".jsonl").removesuffix(".json") + ".meta.json")
+
+
+def _check_label(value: Any, where: str) -> int:
+    if isinstance(value, bool) or value in (0, 1):
+        return int(value)
+    if isinstance(value, str) and value.lower() in ("human", "machine", "0", "1"):
+        return MACHINE if value.lower() in ("machine", "1") else HUMAN
+    raise CorpusError(f"{where}: label must be 0/1 or human/machine, got {value!r}")
+
+
+def _default_label(path: Path) -> int | None:
+    if meta_path(path).exists():
+        return MACHINE
+    if _GPT2_OUTPUT_SAMPLES.match(path.name):
+        return MACHINE
+    if path.name.startswith("webtext."):
+        return HUMAN
+    return None
+
+
+def read_jsonl(path: str | os.PathLike, label: int | None = None) -> Iterator[Record]:
+    """gpt-2-output-dataset JSONL, or any JSONL with `text` (and optionally `id`, `label`)."""
+    path = Path(path)
+    default = label if label is not None else _default_label(path)
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            where = f"{path}:{lineno}"
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise CorpusError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                raise CorpusError(f"{where}: expected an object with a string 'text' field")
+            rec_label = _check_label(obj["label"], where) if "label" in obj and label is None \
+                else default
+            rid = str(obj.get("id", lineno - 1))
+            extra = {k: v for k, v in obj.items() if k not in ("id", "text", "label")}
+            yield Record(rid, obj["text"], rec_label, str(path), extra)
+
+
+def read_fastdetectgpt(path: str | os.PathLike) -> Iterator[Record]:
+    """The Fast-DetectGPT data JSON: paired human `original` and machine `sampled` texts."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            obj = json.load(f)
+    except json.JSONDecodeError as e:
+        raise CorpusError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from None
+    if not isinstance(obj, dict) or not {"original", "sampled"} <= obj.keys():
+        raise CorpusError(f"{path}: expected a JSON object with 'original' and 'sampled' lists")
+    for key, lab in (("original", HUMAN), ("sampled", MACHINE)):
+        for i, text in enumerate(obj[key]):
+            if not isinstance(text, str):
+                raise CorpusError(f"{path}: {key}[{i}] is not a string")
+            yield Record(f"{key}/{i}", text, lab, str(path), {"pair": i})
+
+
+def read_txt_dir(path: str | os.PathLike, label: int | None = None) -> Iterator[Record]:
+    """A folder of .txt files, one text each, in name order."""
+    path = Path(path)
+    files = sorted(path.glob("*.txt"))
+    if not files:
+        raise CorpusError(f"{path}: folder has no .txt files")
+    for p in files:
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise CorpusError(f"{p}: not UTF-8 text (byte {e.start})") from None
+        yield Record(p.stem, text, label, str(path))
+
+
+def read_hf(source: str, split: str = "train", text_column: str = "text",
+            label: int | None = None) -> Iterator[Record]:
+    """A Hugging Face dataset: `hf:NAME[:SPLIT]`, a save_to_disk folder or a .csv/.parquet/.arrow."""
+    import datasets
+
+    if source.startswith("hf:"):
+        name, _, split_given = source[3:].partition(":")
+        ds = datasets.load_dataset(name, split=split_given or split)
+    elif Path(source).is_dir():
+        ds = datasets.load_from_disk(source)
+        if isinstance(ds, datasets.DatasetDict):
+            ds = ds[split]
+    else:
+        fmt = {".csv": "csv", ".parquet": "parquet", ".arrow": "arrow"}[Path(source).suffix]
+        ds = datasets.load_dataset(fmt, data_files=source, split="train")
+    if text_column not in ds.column_names:
+        raise CorpusError(f"{source}: no {text_column!r} column (columns: {', '.join(ds.column_names)})")
+    has_label = label is None and "label" in ds.column_names
+    has_id = "id" in ds.column_names
+    for i, row in enumerate(ds):
+        where = f"{source}: row {i}"
+        if not isinstance(row[text_column], str):
+            raise CorpusError(f"{where}: {text_column!r} is not a string")
+        lab = _check_label(row["label"], where) if has_label else label
+        yield Record(str(row["id"]) if has_id else str(i), row[text_column], lab, source)
+
+
+def builtin_path(name: str) -> Path:
+    """Path of a corpus that ships inside ovid (`ovid:human-demo`)."""
+    return Path(str(resources.files("ovid") / "data" / BUILTIN[name]))
+
+
+def read_corpus(source: str | os.PathLike, label: int | None = None) -> Iterator[Record]:
+    """Any supported corpus -> Records. `label` overrides what the source says."""
+    s = str(source)
+    if s in BUILTIN:
+        yield from read_jsonl(builtin_path(s), label=HUMAN if label is None else label)
+        return
+    if s.startswith("hf:"):
+        yield from read_hf(s, label=label)
+        return
+    path = Path(s)
+    if not path.exists():
+        raise CorpusError(f"{path}: no such file or folder")
+    if path.is_dir():
+        if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
+            yield from read_hf(s, label=label)
+        else:
+            yield from read_txt_dir(path, label=label)
+    elif path.suffix == ".jsonl":
+        yield from read_jsonl(path, label=label)
+    elif path.suffix == ".json":
+        for rec in read_fastdetectgpt(path):
+            yield rec if label is None else Record(rec.id, rec.text, label, rec.source, rec.extra)
+    elif path.suffix in (".csv", ".parquet", ".arrow"):
+        yield from read_hf(s, label=label)
+    elif path.suffix == ".txt":
+        yield Record(path.stem, path.read_text(encoding="utf-8"), label, str(path))
+    else:
+        raise CorpusError(f"{path}: unknown corpus format (expected .jsonl, .json, .txt, "
+                          f".csv, .parquet, .arrow, a folder, hf:NAME or ovid:human-demo)")
+
+
+def read_corpora(sources: Iterable[str | os.PathLike], label: int | None = None) -> list[Record]:
+    """Read several corpora into one list (ids stay unique through `Record.source`)."""
+    return [rec for s in sources for rec in read_corpus(s, label=label)]
+
+
+def repair_jsonl(path: str | os.PathLike) -> int:
+    """Drop a partial last line left by a killed writer; return the number of complete lines.
+
+    Writers append whole lines and flush per batch, so only the tail can be torn."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    with open(path, "rb+") as f:
+        data = f.read()
+        keep = data.rfind(b"\n") + 1
+        if keep < len(data):
+            f.truncate(keep)
+    return data[:keep].count(b"\n")
+
+
+def append_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> None:
+    """Append rows as whole JSON lines in one write, then flush and fsync (resumable output)."""
+    payload = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(payload)
+        f.flush()
+        os.fsync(f.fileno())
