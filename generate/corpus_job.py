@@ -1,0 +1,133 @@
+"""Write a sample corpus: batches from `sample_batch`, appended in whole lines, resumable.
+
+Sample i always comes from batch i // batch_size, seeded by (seed, batch index), so a run
+killed half-way and started again with the same command regenerates nothing it already wrote
+and writes exactly what an uninterrupted run would have.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ovid import __version__
+from ovid.atomic import write_json
+from ovid.corpus import append_jsonl, meta_path, read_corpus, repair_jsonl
+from ovid.errors import CorpusError, OvidError
+from ovid.models import document_token_id, load_causal_lm, resolve
+
+from .config import GenerationConfig
+from .sampling import sample_batch
+
+
+def stop_token_ids(model, tokenizer, doc_id: int) -> set[int]:
+    """Every token that ends a document for this model (EOS ids and the document separator)."""
+    ids = {doc_id}
+    eos = model.generation_config.eos_token_id
+    ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return ids
+
+
+def prompt_token_ids(source: str, tokenizer, n_tokens: int, doc_id: int) -> list[tuple[str, list[int]]]:
+    """(record id, [doc token] + first n_tokens of the text) for every text of a corpus."""
+    prompts = []
+    for rec in read_corpus(source):
+        ids = tokenizer(rec.text, add_special_tokens=False).input_ids[:n_tokens]
+        if not ids:
+            raise CorpusError(f"{rec.source}: text {rec.id!r} is empty; it cannot prompt a model")
+        prompts.append((rec.id, [doc_id] + ids))
+    if not prompts:
+        raise CorpusError(f"{source}: no texts to take prompts from")
+    return prompts
+
+
+def _record(i: int, sample, tokenizer, prompt_id: str | None) -> dict:
+    row = {"id": i}
+    if prompt_id is None:
+        row["text"] = tokenizer.decode(sample.new_ids)
+    else:
+        body = sample.prompt_ids[1:]  # drop the document token
+        prompt = tokenizer.decode(body)
+        text = tokenizer.decode(body + sample.new_ids)
+        row["text"] = text
+        row["prompt"] = prompt
+        row["continuation"] = text[len(prompt):] if text.startswith(prompt) else tokenizer.decode(sample.new_ids)
+        row["prompt_id"] = prompt_id
+    row["length"] = len(sample.new_ids)
+    row["ended"] = sample.ended
+    return row
+
+
+def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started: str) -> dict:
+    spec = resolve(config.model)
+    return {"format": "gpt-2-output-dataset", "model": config.model, "hub_id": spec.hub_id,
+            "params": spec.params, "decoding": config.decoding.describe(),
+            "max_tokens": config.max_tokens, "n": n, "n_written": n_written,
+            "prompt_source": config.prompts, "prompt_tokens": config.prompt_tokens if config.prompts else None,
+            "seed": config.seed, "batch_size": config.batch_size, "dtype": config.dtype,
+            "identity": config.identity(), "ovid_version": __version__, "started": started,
+            "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "status": status}
+
+
+def _check_resumable(out: Path, config: GenerationConfig) -> str | None:
+    """The start time of the run that began `out`, after checking it used the same settings."""
+    mp = meta_path(out)
+    if not out.exists() or not mp.exists():
+        return None
+    old = json.loads(mp.read_text(encoding="utf-8")).get("identity", {})
+    new = json.loads(json.dumps(config.identity()))
+    diff = [k for k in new if old.get(k) != new[k]]
+    if diff:
+        k = diff[0]
+        raise OvidError(f"{out} was made with other settings ({k}: {old.get(k)!r} != {new[k]!r}); "
+                        f"use another --out or delete it to start over")
+    return json.loads(mp.read_text(encoding="utf-8")).get("started")
+
+
+def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = True) -> tuple[Path, dict]:
+    """Generate `config.n` samples into `out` (gpt-2-output-dataset JSONL + `.meta.json`).
+
+    Returns the corpus path and its metadata. Re-running on a partial file continues it."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    started = _check_resumable(out, config) or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    if out.exists() and not meta_path(out).exists():
+        raise OvidError(f"{out} exists but has no {meta_path(out).name}; it is not a corpus this "
+                        f"command started, so it is left alone")
+    model, tokenizer = load_causal_lm(config.model, config.dtype)
+    doc_id = document_token_id(config.model)
+    stops = stop_token_ids(model, tokenizer, doc_id)
+    if config.prompts is not None:
+        prompts = prompt_token_ids(config.prompts, tokenizer, config.prompt_tokens, doc_id)
+    else:
+        prompts = [(None, [doc_id])]
+    n = config.n if config.n is not None else len(prompts)
+
+    done = repair_jsonl(out)
+    write_json(meta_path(out), _meta(config, n, "running", min(done, n), started))
+    bs = config.batch_size
+    bar = tqdm(total=n, initial=min(done, n), unit="sample", disable=not progress, file=sys.stderr,
+               desc=out.name)
+    t0, new_tokens = time.perf_counter(), 0
+    for b in range(done // bs, -(-n // bs)):
+        idx = range(b * bs, min((b + 1) * bs, n))
+        batch_prompts = [prompts[i % len(prompts)] for i in idx]
+        samples = sample_batch(model, [p for _, p in batch_prompts], config.decoding,
+                               config.max_tokens, stops, seed=config.seed * 1_000_003 + b)
+        rows = [_record(i, s, tokenizer, pid) for i, s, (pid, _) in zip(idx, samples, batch_prompts)
+                if i >= done]
+        append_jsonl(out, rows)
+        new_tokens += sum(len(s.new_ids) + s.ended for s in samples)
+        bar.update(len(rows))
+        bar.set_postfix(tok_s=f"{new_tokens / (time.perf_counter() - t0):.1f}")
+    bar.close()
+    written = repair_jsonl(out)
+    meta = _meta(config, n, "complete", written, started)
+    write_json(meta_path(out), meta)
+    return out, meta

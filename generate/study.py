@@ -1,0 +1,37 @@
+"""A whole study set in one call: every model of a family x every decoding, one corpus each."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from ovid.models import REGISTRY, family_members
+
+from .config import Decoding, GenerationConfig
+from .corpus_job import sample_corpus
+
+
+def expand_models(names: Sequence[str]) -> list[str]:
+    """Family names (gpt2, offline) expand to their members, smallest first."""
+    families = {s.family for s in REGISTRY.values() if s.family}
+    out: list[str] = []
+    for name in names:
+        out.extend(family_members(name) if name in families else [name])
+    return out
+
+
+def corpus_name(model: str, decoding: Decoding) -> str:
+    """Predictable file name: `gpt2-xl-k40.jsonl`, `smollm2-135m-pure.jsonl`."""
+    safe = model.replace("/", "_").replace(".gguf", "")
+    return f"{Path(safe).name}-{decoding.tag}.jsonl"
+
+
+def sample_study(base: GenerationConfig, models: Sequence[str], decodings: Sequence[Decoding],
+                 out_dir: str | Path, progress: bool = True) -> list[tuple[Path, dict]]:
+    """One corpus per (model, decoding) in `out_dir`; each is resumable like `sample_corpus`."""
+    results = []
+    for model in expand_models(models):
+        for dec in decodings:
+            cfg = replace(base, model=model, decoding=dec)
+            results.append(sample_corpus(cfg, Path(out_dir) / corpus_name(model, dec), progress))
+    return results
