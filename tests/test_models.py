@@ -1,0 +1,65 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ovid.errors import ModelUnavailable
+from ovid.models import REGISTRY, family_members, load_causal_lm, resolve
+
+OFFLINE_ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+
+def run_ovid(*args, env=OFFLINE_ENV, timeout=300):
+    return subprocess.run([sys.executable, "-c", "from ovid.cli import main; main()", *args],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_registry_sizes_and_families():
+    assert family_members("gpt2") == ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl"]
+    assert [REGISTRY[n].hub_id for n in family_members("gpt2")] == ["gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl"]
+    assert REGISTRY["gpt2-xl"].params > 1.5e9 and REGISTRY["gpt2-small"].params == 124_000_000
+    assert REGISTRY["minilm-l6"].kind == "encoder"
+
+
+def test_resolve_paths_and_hub_ids(tmp_path, tiny_lm):
+    assert resolve(tiny_lm).locate() == (tiny_lm, None)
+    g = tmp_path / "m.gguf"
+    g.write_bytes(b"GGUF")
+    assert resolve(str(g)).locate() == (str(tmp_path), "m.gguf")
+    assert resolve("EleutherAI/gpt-neo-2.7B").hub_id == "EleutherAI/gpt-neo-2.7B"
+    with pytest.raises(ModelUnavailable, match="does not exist"):
+        resolve(str(tmp_path / "missing.gguf"))
+
+
+def test_hub_model_offline_is_one_clear_error(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from ovid import models
+    models.hub_reachable.cache_clear()
+    with pytest.raises(ModelUnavailable) as e:
+        load_causal_lm("gpt2-xl")
+    assert str(e.value) == ("gpt2-xl needs the Hugging Face Hub, which is unreachable; "
+                            "offline models: smollm2-135m, gemma3-270m")
+    models.hub_reachable.cache_clear()
+
+
+def test_cli_offline_error_exit_2_one_line():
+    r = run_ovid("generate", "--model", "gpt2-xl", "-n", "2", "--out", "/tmp/ovid-never.jsonl")
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("error: gpt2-xl needs the Hugging Face Hub, which is unreachable; "
+                                "offline models: smollm2-135m, gemma3-270m")
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_models_lists_offline_availability():
+    r = run_ovid("models")
+    assert r.returncode == 0
+    lines = {line.split()[0]: line for line in r.stdout.splitlines()[1:]}
+    assert set(REGISTRY) <= set(lines)
+    assert lines["gpt2-xl"].split()[3] == "no"  # never cached on these machines
+
+
+def test_model_loaded_once_per_process(tiny_lm):
+    a = load_causal_lm(tiny_lm)
+    b = load_causal_lm(tiny_lm)
+    assert a[0] is b[0] and a[1] is b[1]
