@@ -72,6 +72,30 @@ def generate_cmd(
         typer.echo(f"{path}: {meta['n_written']} samples from {meta['model']}")
 
 
+@app.command("score")
+def score_cmd(
+    files: List[str] = typer.Argument(..., help="Corpora to score (any format ovid reads)."),
+    detector: str = typer.Option("fast-detectgpt", help="Registry name, or a folder saved by detect-train."),
+    model: Optional[str] = typer.Option(None, help="Scoring model (LM-based detectors; default smollm2-135m)."),
+    reference_model: Optional[str] = typer.Option(None, help="Reference/observer model (Fast-DetectGPT, Binoculars)."),
+    dtype: Optional[str] = typer.Option(None, help="float32 or bfloat16."),
+    max_length: Optional[int] = typer.Option(None, help="Scoring window in tokens (default min(model's, 1024))."),
+    token_budget: Optional[int] = typer.Option(None, help="Padded tokens per forward batch."),
+    cache_dir: Optional[str] = typer.Option(None, help="Folder for cached token statistics."),
+    out: Path = typer.Option(..., help="Output: .jsonl, or .csv by its name."),
+    target_fpr: float = typer.Option(0.01, help="FPR at which TPR is reported."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Score texts (higher = more machine-like); prints AUROC and TPR at 1% FPR when labelled."""
+    from .scoring import score_files
+
+    given = {"model": model, "reference_model": reference_model, "dtype": dtype,
+             "max_length": max_length, "token_budget": token_budget, "cache_dir": cache_dir}
+    result = score_files(detector, files, out, {k: v for k, v in given.items() if v is not None},
+                         target_fpr, progress)
+    typer.echo(result)
+
+
 @app.command("download")
 def download_cmd(
     dataset: List[str] = typer.Option(..., help="webtext, small-117M, small-117M-k40, ..., xl-1542M-k40 (repeatable)."),

@@ -1,0 +1,37 @@
+"""Turning scores into decisions and probabilities; learned state is plain numbers (JSON-safe)."""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from ovid.metrics import threshold_at_fpr
+
+
+def fit_calibration(scores: np.ndarray, labels: np.ndarray, method: str = "platt") -> dict:
+    """Platt (a logistic curve on the score) or isotonic; returns a JSON-safe description."""
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
+    if len(np.unique(labels)) < 2:
+        raise ValueError("calibration needs both human (0) and machine (1) texts")
+    if method == "platt":
+        lr = LogisticRegression(C=1e6).fit(scores.reshape(-1, 1), labels)
+        return {"method": "platt", "coef": float(lr.coef_[0, 0]), "intercept": float(lr.intercept_[0])}
+    if method == "isotonic":
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, labels)
+        return {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
+    raise ValueError(f"unknown calibration method {method!r}; choose platt or isotonic")
+
+
+def apply_calibration(cal: dict, scores: np.ndarray) -> np.ndarray:
+    """P(machine) for each score."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if cal["method"] == "platt":
+        return 1.0 / (1.0 + np.exp(-(cal["coef"] * scores + cal["intercept"])))
+    return np.interp(scores, cal["x"], cal["y"])
+
+
+def calibrate_scores(scores: np.ndarray, labels: np.ndarray, target_fpr: float, method: str) -> dict:
+    """Threshold at target_fpr on the human scores, plus a probability calibration."""
+    scores, labels = np.asarray(scores), np.asarray(labels)
+    return {"target_fpr": target_fpr, "threshold": threshold_at_fpr(scores[labels == 0], target_fpr),
+            "calibration": fit_calibration(scores, labels, method)}

@@ -1,0 +1,44 @@
+"""GLTR (Gehrmann et al. 2019) as a trained detector: the shares of tokens in the scoring model's
+top-10, top-100, top-1000 and beyond, plus every one-pass statistic, into a logistic regression.
+`token_buckets` gives the per-token buckets that reports colour (green, yellow, red, purple)."""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .engine import EngineConfig, get_engine
+from .features import feature_vector, gltr_buckets
+from .registry import register
+from .sklearn_trained import SklearnTrainedDetector
+
+
+@register("gltr")
+class GLTR(SklearnTrainedDetector):
+    def __init__(self, model: str = "smollm2-135m", dtype: str = "float32",
+                 max_length: int | None = None, token_budget: int = 4096,
+                 cache_dir: str | None = None, C: float = 1.0):
+        self.model = model
+        self.dtype = dtype
+        self.max_length = max_length
+        self.token_budget = token_budget
+        self.cache_dir = cache_dir
+        self.C = C
+
+    def token_stats(self, texts, ids=None, progress=False):
+        cfg = EngineConfig(self.model, None, self.dtype, self.max_length, None, self.token_budget, self.cache_dir)
+        return get_engine(cfg).token_stats(texts, ids, progress)
+
+    def _features(self, texts, ids=None, progress=False):
+        return np.stack([feature_vector(s) for s in self.token_stats(texts, ids, progress)])
+
+    def _make_model(self):
+        return Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(C=self.C, max_iter=2000))])
+
+    def token_buckets(self, text: str) -> list[tuple[str, int]]:
+        """(token text, bucket 0-3) for each token of `text`, for GLTR-style colouring."""
+        s = self.token_stats([text])[0]
+        tok = get_engine(EngineConfig(self.model, None, self.dtype, self.max_length)).tokenizer
+        pieces = [tok.decode([int(t)]) for t in s.token_ids]
+        return list(zip(pieces, gltr_buckets(s).tolist()))

@@ -1,0 +1,100 @@
+"""Saving and loading detectors without pickle.
+
+A saved detector is a folder: `config.json` (registry name, parameters, calibration, ovid
+version, a SHA-256 of every state file) plus learned state as safetensors, JSON or skops files.
+Loading rebuilds the detector from that folder alone, refuses any file whose hash changed, and
+loads scikit-learn objects with skops against an explicit list of trusted types.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ovid import __version__
+from ovid.atomic import write_json
+from ovid.errors import OvidError
+
+from .registry import detector_class
+
+FORMAT = "ovid-detector"
+
+# Every type a saved scikit-learn model of ovid may contain; anything else is refused.
+SKOPS_TRUSTED = [
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.ensemble._gb.GradientBoostingClassifier",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "numpy.float64", "numpy.int64", "numpy.int32", "numpy.float32",
+    "numpy.dtype", "numpy.ndarray", "builtins.slice",
+]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_detector(det, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = det._save_state(folder)
+    config = {"format": FORMAT, "detector": det.name, "params": det.get_params(),
+              "calibration": getattr(det, "calibration_", None),
+              "provenance": getattr(det, "provenance_", None),
+              "files": {name: sha256_file(folder / name) for name in files},
+              "ovid_version": __version__}
+    write_json(folder / "config.json", config)  # last: a folder without it is not a detector
+    return folder
+
+
+def read_config(folder: Path) -> dict:
+    path = folder / "config.json"
+    if not path.is_file():
+        raise OvidError(f"{folder}: not a saved detector (no config.json)")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise OvidError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise OvidError(f"{path}: not an ovid detector config (format != {FORMAT!r})")
+    return config
+
+
+def load_detector(folder: str | Path):
+    """Rebuild a detector saved with `save`, checking every state file against its hash."""
+    folder = Path(folder)
+    config = read_config(folder)
+    for name, digest in config.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise OvidError(f"{path}: missing; the saved detector is incomplete")
+        if sha256_file(path) != digest:
+            raise OvidError(f"{path}: contents do not match the hash in config.json "
+                            f"(changed after saving, or foreign); refusing to load")
+    cls = detector_class(config["detector"])
+    det = cls(**config.get("params", {}))
+    det._load_state(folder)
+    det.calibration_ = config.get("calibration")
+    det.provenance_ = config.get("provenance")
+    return det
+
+
+def save_skops(obj, path: Path) -> None:
+    import skops.io as sio
+
+    sio.dump(obj, path)
+
+
+def load_skops(path: Path):
+    """Load a scikit-learn object, refusing any type outside SKOPS_TRUSTED."""
+    import skops.io as sio
+
+    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in SKOPS_TRUSTED]
+    if untrusted:
+        raise OvidError(f"{path}: refusing to load untrusted types {', '.join(untrusted)}")
+    return sio.load(path, trusted=SKOPS_TRUSTED)

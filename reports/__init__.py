@@ -1,0 +1,1 @@
+"""Reports: detection-rate and memorization studies (built in a later step)."""
