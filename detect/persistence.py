@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 from ovid import __version__
@@ -27,8 +28,9 @@ SKOPS_TRUSTED = [
     "sklearn.ensemble._gb.GradientBoostingClassifier",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
-    "numpy.float64", "numpy.int64", "numpy.int32", "numpy.float32",
-    "numpy.dtype", "numpy.ndarray", "builtins.slice",
+    "numpy.float64", "numpy.int64", "numpy.int32", "numpy.float32", "numpy.dtype", "numpy.ndarray",
+    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int",
+    "builtins.float", "builtins.bool", "builtins.slice",
 ]
 
 
@@ -90,11 +92,35 @@ def save_skops(obj, path: Path) -> None:
     sio.dump(obj, path)
 
 
+def skops_types(path: Path) -> set[str]:
+    """Every `module.Class` named in a skops file's schema."""
+    try:
+        schema = json.loads(zipfile.ZipFile(path).read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e:
+        raise OvidError(f"{path}: not a skops file ({e})") from None
+    found: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "__module__" in node and "__class__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(schema)
+    return found
+
+
 def load_skops(path: Path):
-    """Load a scikit-learn object, refusing any type outside SKOPS_TRUSTED."""
+    """Load a scikit-learn object, refusing any type outside SKOPS_TRUSTED. skops's own default
+    trust admits any scikit-learn estimator and numpy function (a FunctionTransformer calling
+    numpy), so the check walks the file's schema against our explicit list instead."""
     import skops.io as sio
 
-    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in SKOPS_TRUSTED]
+    untrusted = sorted(skops_types(path) - set(SKOPS_TRUSTED))
     if untrusted:
         raise OvidError(f"{path}: refusing to load untrusted types {', '.join(untrusted)}")
-    return sio.load(path, trusted=SKOPS_TRUSTED)
+    return sio.load(path, trusted=sorted(skops_types(path)))

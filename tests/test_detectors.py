@@ -1,0 +1,135 @@
+"""Conformance: every registered detector follows the protocol (a shared check, as in
+scikit-learn's check_estimator), with a tiny model built in the test."""
+import json
+
+import numpy as np
+import pytest
+
+from ovid import load_detector, make_detector
+from ovid.detect import NotFittedError, detector_names
+from ovid.detect.registry import detector_class
+from ovid.errors import OvidError
+
+HUMAN = ["I walked to the market on Sunday and bought apples, bread and a newspaper for my aunt.",
+         "Our team lost the final after extra time; the coach blamed the wet pitch and tired legs.",
+         "She wrote letters every winter, long ones, about the river, the mill and the neighbours.",
+         "The council voted to close the library early on Fridays, which angered many residents.",
+         "He fixed the old radio with a paperclip and it played jazz until the battery died.",
+         "Rain again. The cat sleeps on the printer, and the kettle has started to whistle oddly."] * 2
+MACHINE = ["The detector scores every token of a text with a language model. " * 2,
+           "Machine text tends to have higher likelihood than human text. " * 2,
+           "The quick brown fox jumps over the lazy dog. " * 3,
+           "People found the samples convincing, and detectors caught most of them. " * 2,
+           "The GPT-2 release happened in stages: small, medium, large and extra large. " * 2,
+           "A detector scores every token of a text with a language model. " * 2] * 2
+TEXTS = HUMAN + MACHINE
+LABELS = [0] * len(HUMAN) + [1] * len(MACHINE)
+
+
+def params_for(name, tiny_lm):
+    return {} if name == "tfidf" else {"model": tiny_lm}
+
+
+@pytest.fixture(scope="module", params=detector_names())
+def fitted(request, tiny_lm):
+    det = make_detector(request.param, **params_for(request.param, tiny_lm))
+    assert det.fit(TEXTS, LABELS) is det
+    return det
+
+
+def test_init_only_stores_parameters(tiny_lm):
+    for name in detector_names():
+        params = params_for(name, tiny_lm)
+        det = make_detector(name, **params)
+        assert det.name == name
+        assert {k: det.get_params()[k] for k in params} == params
+        assert not [k for k in vars(det) if k.endswith("_")], "no learned state before fit"
+
+
+def test_protocol_outputs(fitted):
+    s = fitted.score(TEXTS[:5])
+    assert isinstance(s, np.ndarray) and s.shape == (5,) and s.dtype == np.float64 and np.isfinite(s).all()
+    p = fitted.predict_proba(TEXTS[:5])
+    assert p.shape == (5, 2) and np.allclose(p.sum(1), 1) and ((p >= 0) & (p <= 1)).all()
+    assert set(fitted.predict(TEXTS).tolist()) <= {0, 1}
+    human_scores = fitted.score(HUMAN)
+    assert np.mean(human_scores >= fitted.threshold_) <= 0.01 + 1e-9 or fitted.trained
+
+
+def test_save_load_round_trip_identical_scores(fitted, tmp_path):
+    folder = fitted.save(tmp_path / fitted.name)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["detector"] == fitted.name and config["params"] == fitted.get_params()
+    again = load_detector(folder)
+    assert type(again) is type(fitted) and again.get_params() == fitted.get_params()
+    np.testing.assert_array_equal(again.score(TEXTS), fitted.score(TEXTS))
+    assert again.threshold_ == fitted.threshold_
+    np.testing.assert_array_equal(again.predict_proba(TEXTS), fitted.predict_proba(TEXTS))
+
+
+@pytest.mark.parametrize("name", ["tfidf", "gltr"])
+def test_trained_detectors_learn_the_sign(name, tiny_lm):
+    det = make_detector(name, **params_for(name, tiny_lm)).fit(TEXTS, LABELS)
+    s = det.score(TEXTS)
+    assert s[len(HUMAN):].mean() > s[:len(HUMAN)].mean()
+
+
+def test_tampered_state_file_is_refused(tmp_path):
+    det = make_detector("tfidf").fit(TEXTS, LABELS)
+    folder = det.save(tmp_path / "d")
+    data = bytearray((folder / "model.skops").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "model.skops").write_bytes(bytes(data))
+    with pytest.raises(OvidError, match=r"model.skops: contents do not match the hash in config.json"):
+        load_detector(folder)
+
+
+def test_untrusted_skops_type_is_refused_even_with_a_matching_hash(tmp_path):
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+    from ovid.detect.persistence import sha256_file
+
+    det = make_detector("tfidf").fit(TEXTS, LABELS)
+    folder = det.save(tmp_path / "d")
+    sio.dump(FunctionTransformer(func=np.exp), folder / "model.skops")
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["files"]["model.skops"] = sha256_file(folder / "model.skops")
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(OvidError, match="refusing to load untrusted types"):
+        load_detector(folder)
+
+
+def test_foreign_or_broken_folders_fail_clearly(tmp_path):
+    with pytest.raises(OvidError, match="not a saved detector"):
+        load_detector(tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(OvidError, match="config.json: not valid JSON"):
+        load_detector(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(OvidError, match="not an ovid detector config"):
+        load_detector(tmp_path)
+
+
+def test_registry_errors_suggest_names():
+    with pytest.raises(OvidError, match="unknown detector 'fast-detect'; did you mean fast-detectgpt"):
+        make_detector("fast-detect")
+    with pytest.raises(OvidError, match="detector 'tfidf' takes no parameter model"):
+        make_detector("tfidf", model="x")
+    assert detector_class("lrr").name == "lrr"
+
+
+def test_unfitted_use_is_a_clear_error(tiny_lm):
+    with pytest.raises(NotFittedError, match="tfidf must be trained first"):
+        make_detector("tfidf").score(["x"])
+    with pytest.raises(NotFittedError, match="call fit"):
+        make_detector("likelihood", model=tiny_lm).predict(["some text"])
+
+
+def test_import_has_no_side_effects():
+    import subprocess
+    import sys
+    code = ("import sys, ovid, ovid.detect, ovid.generate; "
+            "import torch; g = torch.is_grad_enabled(); "
+            "print(g, 'transformers.models' in ' '.join(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()
+    assert out == ["True", "False"]

@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from ovid.detect.calibration import apply_calibration, calibrate_scores, fit_calibration
+from ovid.metrics import summary, threshold_at_fpr, tpr_at_fpr
+
+
+def test_threshold_lets_through_at_most_target_fpr():
+    human = np.arange(100, dtype=float)  # 0..99
+    t = threshold_at_fpr(human, 0.01)
+    assert np.mean(human >= t) == 0.01 and 98 < t <= 99
+    assert threshold_at_fpr(human, 0.0) > 99
+    assert threshold_at_fpr(human, 1.0) == float("-inf")
+
+
+def test_tpr_at_fpr_and_summary():
+    labels = np.array([0] * 100 + [1] * 4)
+    scores = np.concatenate([np.arange(100.0), [99.5, 200, 50, 98.5]])
+    assert tpr_at_fpr(labels, scores, 0.01) == 0.75  # threshold just above 98
+    m = summary(labels, scores)
+    assert m["n"] == 104 and m["n_machine"] == 4 and m["tpr_at_0.01_fpr"] == 0.75
+    assert m["auroc"] == pytest.approx((1 + 1 + 0.505 + 0.99) / 4)  # P(machine > human), ties half
+    assert "auroc" not in summary(np.zeros(3), np.zeros(3))
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_calibration_is_monotone_json_and_sensible(method):
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([rng.normal(0, 1, 300), rng.normal(2, 1, 300)])
+    labels = np.array([0] * 300 + [1] * 300)
+    cal = fit_calibration(scores, labels, method)
+    import json
+    assert json.loads(json.dumps(cal)) == cal
+    p = apply_calibration(cal, np.array([-3.0, 1.0, 5.0]))
+    assert p[0] < 0.1 and 0.3 < p[1] < 0.7 and p[2] > 0.9
+    full = calibrate_scores(scores, labels, 0.05, method)
+    assert np.mean(scores[:300] >= full["threshold"]) <= 0.05

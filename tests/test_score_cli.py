@@ -1,0 +1,70 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from conftest import SHARED, needs_shared, needs_smollm2, write_jsonl
+from ovid import make_detector
+from ovid.corpus import read_corpus
+from ovid.metrics import auroc
+from test_models import run_ovid
+
+
+@pytest.fixture()
+def labelled(tmp_path):
+    rows = [{"id": f"h{i}", "text": t, "label": 0} for i, t in enumerate(
+        ["I walked to the market on Sunday and bought apples.", "Rain again; the cat sleeps on the printer."])]
+    rows += [{"id": f"m{i}", "text": t, "label": 1} for i, t in enumerate(
+        ["The quick brown fox jumps over the lazy dog.", "A detector scores every token of a text."])]
+    return write_jsonl(tmp_path / "l.jsonl", rows)
+
+
+def test_score_cli_jsonl_rows_match_the_api(tmp_path, tiny_lm, labelled):
+    out = tmp_path / "s.jsonl"
+    r = run_ovid("score", "--detector", "likelihood", "--model", tiny_lm, str(labelled), "--out", str(out),
+                 "--no-progress")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["id"] for x in rows] == ["h0", "h1", "m0", "m1"]
+    assert {x["source"] for x in rows} == {str(labelled)} and [x["label"] for x in rows] == [0, 0, 1, 1]
+    texts = [rec.text for rec in read_corpus(labelled)]
+    expected = make_detector("likelihood", model=tiny_lm).score(texts)
+    np.testing.assert_allclose([x["score"] for x in rows], expected, rtol=1e-5)
+    a = auroc([0, 0, 1, 1], expected)
+    assert f"AUROC {a:.4f}" in r.stdout and "TPR at 0.01 FPR" in r.stdout
+
+
+def test_score_cli_csv_and_unlabelled(tmp_path, tiny_lm):
+    src = tmp_path / "txt"
+    src.mkdir()
+    (src / "a.txt").write_text("one text here")
+    out = tmp_path / "s.csv"
+    r = run_ovid("score", "--detector", "entropy", "--model", tiny_lm, str(src), "--out", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(open(out)))
+    assert rows[0]["id"] == "a" and float(rows[0]["score"]) < 0 and "label" not in rows[0]
+    assert "AUROC" not in r.stdout
+
+
+def test_score_cli_errors_are_one_line(tmp_path, tiny_lm, labelled):
+    r = run_ovid("score", "--detector", "fastdetectgpt", str(labelled), "--out", str(tmp_path / "x.jsonl"))
+    assert r.returncode == 2 and r.stderr.strip() == "error: unknown detector 'fastdetectgpt'; did you mean fast-detectgpt?"
+    r = run_ovid("score", "--detector", "tfidf", str(labelled), "--out", str(tmp_path / "x.jsonl"))
+    assert r.returncode == 2 and "tfidf must be trained first" in r.stderr
+    bad = write_jsonl(tmp_path / "e.jsonl", [{"id": "z", "text": "   "}])
+    r = run_ovid("score", "--detector", "likelihood", "--model", tiny_lm, str(bad), "--out", str(tmp_path / "x.jsonl"))
+    assert r.returncode == 2 and "is empty or whitespace-only" in r.stderr and "e.jsonl:z" in r.stderr
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+@needs_smollm2
+@needs_shared
+@pytest.mark.packaged_model
+def test_fast_detectgpt_with_smollm2_separates_real_gpt2_xl_text():
+    """40 real XSum / GPT-2-XL pairs (the full 1,000-text figure is in benchmarks/RESULTS.md)."""
+    recs = list(read_corpus(SHARED / "xsum_gpt2-xl.raw_data.json"))
+    pick = recs[:40] + recs[500:540]
+    det = make_detector("fast-detectgpt", model="smollm2-135m", dtype="bfloat16")
+    scores = det.score([r.text for r in pick])
+    assert auroc([r.label for r in pick], scores) >= 0.75
