@@ -24,6 +24,7 @@ class NotFittedError(OvidError, ValueError):
 class Detector:
     name: ClassVar[str] = ""  # registry name, set by @register
     trained: ClassVar[bool] = False  # False: zero-shot (fit only calibrates)
+    uses_validation: ClassVar[bool] = False  # fit takes valid_texts/valid_labels, out_dir, resume
 
     @classmethod
     def param_names(cls) -> list[str]:

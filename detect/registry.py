@@ -17,6 +17,8 @@ _ENTRIES: dict[str, str | type] = {
     "binoculars": "ovid.detect.binoculars:Binoculars",
     "gltr": "ovid.detect.gltr:GLTR",
     "tfidf": "ovid.detect.tfidf:TfidfDetector",
+    "roberta": "ovid.detect.roberta:FineTunedClassifier",
+    "ensemble": "ovid.detect.ensemble:Ensemble",
 }
 
 

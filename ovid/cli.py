@@ -116,8 +116,3 @@ def main() -> None:
     except OvidError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(2)
-
-
-def detect_train_main() -> None:
-    typer.echo("error: detect-train is not built yet (see the README's roadmap)", err=True)
-    sys.exit(2)

@@ -195,13 +195,16 @@ def load_causal_lm(name: str, dtype: str = "float32"):
     return model.eval(), load_tokenizer(name)
 
 
-@functools.lru_cache(maxsize=4)
-def load_encoder_classifier(name: str, num_labels: int = 2):
-    """(model, tokenizer) for a sequence classifier built on an encoder from the registry."""
+def load_encoder_classifier(name: str, num_labels: int = 2, seed: int = 0):
+    """(model, tokenizer): a fresh sequence classifier on an encoder from the registry (not
+    shared: training changes it). The new head's random init is drawn from `seed`."""
+    import torch
     from transformers import AutoModelForSequenceClassification
 
     spec = resolve(name)
-    model = _from_pretrained(AutoModelForSequenceClassification, spec, num_labels=num_labels)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = _from_pretrained(AutoModelForSequenceClassification, spec, num_labels=num_labels)
     return model, load_tokenizer(name)
 
 

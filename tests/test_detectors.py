@@ -26,20 +26,26 @@ TEXTS = HUMAN + MACHINE
 LABELS = [0] * len(HUMAN) + [1] * len(MACHINE)
 
 
-def params_for(name, tiny_lm):
-    return {} if name == "tfidf" else {"model": tiny_lm}
+def params_for(name, tiny_lm, tiny_encoder=None):
+    if name == "tfidf":
+        return {}
+    if name == "roberta":
+        return {"encoder": tiny_encoder, "max_length": 24, "epochs": 2, "batch_size": 8, "lr": 1e-3}
+    if name == "ensemble":
+        return {"models": [tiny_lm]}
+    return {"model": tiny_lm}
 
 
 @pytest.fixture(scope="module", params=detector_names())
-def fitted(request, tiny_lm):
-    det = make_detector(request.param, **params_for(request.param, tiny_lm))
+def fitted(request, tiny_lm, tiny_encoder):
+    det = make_detector(request.param, **params_for(request.param, tiny_lm, tiny_encoder))
     assert det.fit(TEXTS, LABELS) is det
     return det
 
 
-def test_init_only_stores_parameters(tiny_lm):
+def test_init_only_stores_parameters(tiny_lm, tiny_encoder):
     for name in detector_names():
-        params = params_for(name, tiny_lm)
+        params = params_for(name, tiny_lm, tiny_encoder)
         det = make_detector(name, **params)
         assert det.name == name
         assert {k: det.get_params()[k] for k in params} == params
@@ -52,8 +58,8 @@ def test_protocol_outputs(fitted):
     p = fitted.predict_proba(TEXTS[:5])
     assert p.shape == (5, 2) and np.allclose(p.sum(1), 1) and ((p >= 0) & (p <= 1)).all()
     assert set(fitted.predict(TEXTS).tolist()) <= {0, 1}
-    human_scores = fitted.score(HUMAN)
-    assert np.mean(human_scores >= fitted.threshold_) <= 0.01 + 1e-9 or fitted.trained
+    if not fitted.trained:  # calibrated on these very texts: at most 1% of human ones pass
+        assert np.mean(fitted.score(HUMAN) >= fitted.threshold_) <= 0.01 + 1e-9
 
 
 def test_save_load_round_trip_identical_scores(fitted, tmp_path):
@@ -67,7 +73,7 @@ def test_save_load_round_trip_identical_scores(fitted, tmp_path):
     np.testing.assert_array_equal(again.predict_proba(TEXTS), fitted.predict_proba(TEXTS))
 
 
-@pytest.mark.parametrize("name", ["tfidf", "gltr"])
+@pytest.mark.parametrize("name", ["tfidf", "gltr", "ensemble"])
 def test_trained_detectors_learn_the_sign(name, tiny_lm):
     det = make_detector(name, **params_for(name, tiny_lm)).fit(TEXTS, LABELS)
     s = det.score(TEXTS)

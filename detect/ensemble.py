@@ -1,0 +1,52 @@
+"""Ensemble: a scikit-learn model over the one-pass statistics of one or more scoring models
+(GLTR bucket shares, likelihood, log-rank, entropy, LRR, Fast-DetectGPT, Binoculars), with a
+saved classifier's score as an optional extra input."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .engine import EngineConfig, get_engine
+from .features import feature_vector
+from .registry import register
+from .sklearn_trained import SklearnTrainedDetector
+
+
+@register("ensemble")
+class Ensemble(SklearnTrainedDetector):
+    def __init__(self, models: Sequence[str] = ("smollm2-135m",), dtype: str = "float32",
+                 classifier: str | None = None, learner: str = "logistic", C: float = 1.0,
+                 max_length: int | None = None, token_budget: int = 4096, cache_dir: str | None = None):
+        self.models = list(models)  # scoring models whose statistics are features
+        self.dtype = dtype
+        self.classifier = classifier  # folder of a saved detector whose score is one more feature
+        self.learner = learner  # logistic (regression) or gbm (gradient boosting)
+        self.C = C
+        self.max_length = max_length
+        self.token_budget = token_budget
+        self.cache_dir = cache_dir
+
+    def _features(self, texts, ids=None, progress=False):
+        cols = []
+        for m in self.models:
+            eng = get_engine(EngineConfig(m, None, self.dtype, self.max_length, None, self.token_budget, self.cache_dir))
+            cols.append(np.stack([feature_vector(s) for s in eng.token_stats(texts, ids, progress)]))
+        if self.classifier:
+            from .persistence import load_detector
+            if getattr(self, "_classifier_det", None) is None:
+                self._classifier_det = load_detector(Path(self.classifier))
+            cols.append(self._classifier_det.score(texts).reshape(-1, 1))
+        return np.concatenate(cols, axis=1)
+
+    def _make_model(self):
+        if self.learner == "gbm":
+            return GradientBoostingClassifier(random_state=0)
+        if self.learner == "logistic":
+            return Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(C=self.C, max_iter=5000))])
+        raise ValueError(f"unknown learner {self.learner!r}; choose logistic or gbm")

@@ -1,0 +1,90 @@
+"""The fine-tuned classifier: an encoder (RoBERTa online, as OpenAI's GPT-2 output detector;
+MiniLM-L6 offline) with a sequence-classification head. Long texts are scored over windows of
+`max_length` tokens (stride half a window) and the windows' log-odds are averaged."""
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .base import Detector, NotFittedError
+from .classifier_training import TrainConfig, train_classifier, window_log_odds
+from .registry import register
+from ovid.errors import OvidError
+from ovid.splits import split_by_document
+
+ENCODER_DIR = "encoder"
+
+
+@register("roberta")
+class FineTunedClassifier(Detector):
+    trained = True
+    uses_validation = True
+
+    def __init__(self, encoder: str = "roberta-base", max_length: int = 256, min_length: int = 16,
+                 epochs: int = 3, batch_size: int = 16, lr: float = 5e-5, weight_decay: float = 0.01,
+                 warmup: float = 0.1, patience: int = 2, eval_every: int = 0,
+                 checkpoint_every: int = 50, seed: int = 0):
+        self.encoder = encoder  # registry name (minilm-l6, roberta-base), Hub id or folder
+        self.max_length = max_length
+        self.min_length = min_length
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.patience = patience
+        self.eval_every = eval_every
+        self.checkpoint_every = checkpoint_every
+        self.seed = seed
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(**{f.name: getattr(self, f.name) for f in fields(TrainConfig)})
+
+    def fit(self, texts: Sequence[str], labels: Sequence[int], target_fpr: float = 0.01,
+            calibration: str = "platt", valid_texts: Sequence[str] | None = None,
+            valid_labels: Sequence[int] | None = None, out_dir: str | Path | None = None,
+            resume: bool = False, progress: bool = False, on_step=None) -> "FineTunedClassifier":
+        """Fine-tune; without a validation set, 20% of the source documents are held out.
+        Calibrates the threshold and probabilities on the validation scores."""
+        from ovid.models import load_encoder_classifier
+
+        if valid_texts is None:
+            pairs = list(zip(texts, labels))
+            train, valid = split_by_document(pairs, list(texts), test_fraction=0.2, seed=self.seed)
+            texts, labels = [t for t, _ in train], [y for _, y in train]
+            valid_texts, valid_labels = [t for t, _ in valid], [y for _, y in valid]
+        for name, ys in (("training", labels), ("validation", valid_labels)):
+            if len(set(ys)) < 2:
+                raise OvidError(f"the {name} texts need both human and machine examples "
+                                f"(got only label {set(ys) or '{}'}); give more texts or --valid files")
+        self.model_, self.tokenizer_ = load_encoder_classifier(self.encoder, seed=self.seed)
+        self.train_state_ = train_classifier(
+            self.model_, self.tokenizer_, texts, labels, valid_texts, valid_labels, self.train_config(),
+            Path(out_dir) if out_dir else None, resume, progress, on_step)
+        return self.calibrate(valid_texts, valid_labels, target_fpr, calibration)
+
+    def score(self, texts: Sequence[str], ids=None, progress: bool = False) -> np.ndarray:
+        if getattr(self, "model_", None) is None:
+            raise NotFittedError("roberta must be trained first: fit(texts, labels) or "
+                                 "detect-train --detector roberta")
+        token_ids = [self.tokenizer_(t, add_special_tokens=False).input_ids for t in texts]
+        return window_log_odds(self.model_, self.tokenizer_, token_ids, self.max_length)
+
+    def _save_state(self, folder: Path) -> list[str]:
+        if getattr(self, "model_", None) is None:
+            return []
+        target = folder / ENCODER_DIR
+        self.model_.save_pretrained(target, safe_serialization=True)
+        self.tokenizer_.save_pretrained(target)
+        return sorted(str(p.relative_to(folder)) for p in target.rglob("*") if p.is_file())
+
+    def _load_state(self, folder: Path) -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        target = folder / ENCODER_DIR
+        if target.exists():
+            self.model_ = AutoModelForSequenceClassification.from_pretrained(target, use_safetensors=True).eval()
+            self.tokenizer_ = AutoTokenizer.from_pretrained(target)

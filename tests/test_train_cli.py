@@ -1,0 +1,80 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import write_jsonl
+from ovid import load_detector
+from test_classifier import corpus
+from test_models import OFFLINE_ENV, run_ovid
+
+
+def detect_train(*args):
+    return subprocess.run([sys.executable, "-c", "from ovid.train_cli import main; main()", *args],
+                          capture_output=True, text=True, env=OFFLINE_ENV, timeout=600)
+
+
+@pytest.fixture()
+def data(tmp_path):
+    texts, labels = corpus(30)
+    human = write_jsonl(tmp_path / "human.jsonl", [{"id": i, "text": t} for i, t in enumerate(texts[:30])])
+    machine = write_jsonl(tmp_path / "machine.jsonl", [{"id": i, "text": t} for i, t in enumerate(texts[30:])])
+    both = write_jsonl(tmp_path / "both.jsonl", [{"id": i, "text": t, "label": y} for i, (t, y) in enumerate(zip(texts, labels))])
+    return human, machine, both
+
+
+def test_tfidf_from_human_and_machine_corpora_then_score(tmp_path, data):
+    human, machine, both = data
+    out = tmp_path / "det"
+    r = detect_train("--detector", "tfidf", "--human", str(human), "--machine", str(machine), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "tfidf trained on" in r.stdout and "AUROC 1.0000" in r.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_train"] + metrics["n_valid"] == 60 and metrics["validation"]["auroc"] == 1.0
+    assert {p.name for p in out.iterdir()} == {"config.json", "model.skops", "metrics.json"}
+    prov = json.loads((out / "config.json").read_text())["provenance"]
+    assert prov["human"] == [str(human)] and prov["n_train"] == metrics["n_train"]
+    s = run_ovid("score", "--detector", str(out), str(both), "--out", str(tmp_path / "s.jsonl"), "--no-progress")
+    assert s.returncode == 0, s.stderr
+    assert "scored with tfidf; AUROC 1.0000" in s.stdout
+
+
+def test_roberta_with_tiny_encoder_logs_and_saves(tmp_path, data, tiny_encoder):
+    _, _, both = data
+    out = tmp_path / "rob"
+    r = detect_train("--detector", "roberta", "--encoder", tiny_encoder, "--train", str(both), "--out", str(out),
+                     "--epochs", "6", "--lr", "0.005", "--max-length", "24", "--batch-size", "8", "--patience", "10",
+                     "--no-progress")
+    assert r.returncode == 0, r.stderr
+    log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
+    assert {"step", "loss", "lr"} <= log[0].keys() and any("valid_auroc" in x for x in log)
+    assert not (out / "checkpoint").exists()
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["train_state"]["step"] == log[-1]["step"] and m["validation"]["n"] == m["n_valid"]
+    assert (out / "encoder" / "model.safetensors").exists()
+    det = load_detector(out)
+    texts, labels = corpus(10)
+    assert det.score(texts).shape == (20,)
+    assert det.provenance_["train"] == [str(both)]
+
+
+def test_cli_errors(tmp_path, data):
+    human, machine, both = data
+    r = detect_train("--detector", "tfidf", "--train", str(human), "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "human.jsonl: text '0' has no label; pass unlabelled corpora with --human/--machine" in r.stderr
+    r = detect_train("--detector", "tfidf", "--encoder", "minilm-l6", "--train", str(both), "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and r.stderr.strip() == "error: --encoder does not apply to detector 'tfidf'"
+
+
+def test_max_texts_keeps_whole_documents():
+    from ovid.corpus import Record
+    from ovid.train_cli import cap_texts
+    recs = []
+    for i in range(20):
+        opening = f"article {i} opens with these eight words here"
+        recs += [Record(f"o{i}", opening + " human", 0), Record(f"s{i}", opening + " machine", 1)]
+    picked = cap_texts(recs, 11, seed=0)
+    assert len(picked) == 10 and sum(r.label for r in picked) == 5
+    assert {r.id[1:] for r in picked if r.label == 0} == {r.id[1:] for r in picked if r.label == 1}
