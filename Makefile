@@ -26,6 +26,7 @@ demo: $(STAMP)
 	@echo "demo corpus: out/demo/smollm2-135m-k40.jsonl (+ .meta.json)"
 
 test: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	$(PY) -m pytest -q
 
 clean:

@@ -1,0 +1,40 @@
+"""The data contract between a study run (computation) and reports/ (rendering only).
+
+A study writes its results into DIR/tables/ as CSV (and two JSON files); reports/ reads them and
+never computes a metric. Each entry: file name -> the columns it must have, in order.
+CI columns (`*_lo`, `*_hi`) are bootstrap 95% intervals.
+"""
+from __future__ import annotations
+
+TABLES: dict[str, list[str]] = {
+    # one row per (detector, machine corpus): held-out test texts of that corpus vs held-out human
+    "detection.csv": ["detector", "corpus", "model", "params", "decoding", "n_human", "n_machine",
+                      "auroc", "auroc_lo", "auroc_hi", "tpr", "tpr_lo", "tpr_hi", "fpr",
+                      "accuracy", "accuracy_lo", "accuracy_hi", "f1", "f1_lo", "f1_hi", "threshold"],
+    # a trained detector fitted on corpus `train_corpus` only, tested on `test_corpus`
+    "cross_size.csv": ["detector", "train_corpus", "train_params", "test_corpus", "test_params",
+                       "auroc", "tpr"],
+    # texts truncated to `length` tokens (scoring model's tokens; human and machine alike)
+    "length.csv": ["detector", "corpus", "length", "auroc", "tpr"],
+    # ROC curve points per detector, all machine corpora pooled against the human test texts
+    "roc.csv": ["detector", "fpr", "tpr"],
+    # per-document 8-gram overlap with the reference corpus; group e.g. "smollm2-135m top-k",
+    # "memorised control", "human (held out)"
+    "overlap_docs.csv": ["group", "id", "n_ngrams", "overlap"],
+    "overlap_summary.csv": ["group", "n_docs", "median", "mean", "share_zero", "share_above_50"],
+    # longest overlapping spans of the worst cases, re-checked exactly against the reference text
+    "overlap_spans.csv": ["group", "id", "overlap", "span_words", "span_text"],
+    # the answer for a release decision: per model (and decoding), the best detector at the FPR
+    "summary.csv": ["model", "params", "decoding", "best_detector", "tpr", "tpr_lo", "tpr_hi",
+                    "auroc", "target_fpr", "median_overlap"],
+}
+
+# DIR/tables/gltr_examples.json: a list of
+#   {"title": str, "label": "human" | "machine", "source": str,
+#    "tokens": [[token_text, bucket], ...]}   bucket 0 top-10, 1 top-100, 2 top-1000, 3 beyond
+# DIR/study.json: {"name", "created", "ovid_version", "versions": {...}, "seeds": {...},
+#    "models": [...], "data_hashes": {path: sha256}, "timings_s": {step: seconds},
+#    "target_fpr": float, "memorization": {"n": 8, "fpr": float, "reference": str,
+#    "reference_docs": int, "filter_bits": int, "filter_k": int}, "config": {the study TOML}}
+GLTR_EXAMPLES = "gltr_examples.json"
+STUDY_JSON = "study.json"

@@ -1,0 +1,154 @@
+"""Report blocks for the detection study: the summary, the detection table and its figures.
+
+Values are formatted and sorted for display here; every number comes from a study table.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import fmt, plots
+from .blocks import Block, Figure, Heading, Note, Paragraph, Table
+from .data import StudyData
+
+TABLES_LINK = "tables/"  # relative link from index.html / report.md to the CSV files
+FIGURES_LINK = "figures/"
+
+
+def present(data: StudyData, name: str, what: str) -> pd.DataFrame | Note:
+    """The table `name`, or a one-line note saying why `what` is left out."""
+    df = data.table(name)
+    if df is None:
+        return Note(f"No {name} in this study: {what} left out.")
+    if df.empty:
+        return Note(f"{name} has no rows: {what} left out.")
+    return df
+
+
+def target_fpr(data: StudyData) -> float | None:
+    """The FPR the study fixed its thresholds at (summary.csv, else study.json)."""
+    summary = data.table("summary.csv")
+    if summary is not None and summary.target_fpr.notna().any():
+        return float(summary.target_fpr.dropna().iloc[0])
+    value = (data.study or {}).get("target_fpr")
+    return float(value) if value is not None else None
+
+
+def ngram_n(data: StudyData) -> int:
+    return int(((data.study or {}).get("memorization") or {}).get("n", 8))
+
+
+def overlap_order(group: str) -> int:
+    """Memorised control first, held-out human last, model samples between."""
+    g = group.lower()
+    return 0 if "memoris" in g or "memoriz" in g else 2 if "human" in g else 1
+
+
+def summary_blocks(data: StudyData) -> list[Block]:
+    """The one-screen answer: per model and decoding, the best detector at the target FPR."""
+    blocks: list[Block] = [Heading("Summary", 2, "summary")]
+    summary = present(data, "summary.csv", "the summary")
+    fpr, n = target_fpr(data), ngram_n(data)
+    if isinstance(summary, Note):
+        blocks.append(summary)
+    else:
+        blocks.append(Paragraph(
+            f"Per model and decoding, the detector that catches the most machine texts while "
+            f"flagging at most {fmt.fpr(fpr)} of held-out human texts; 95% bootstrap intervals "
+            "in brackets."))
+        rows = summary.sort_values(["params", "model", "decoding"], kind="stable")
+        blocks.append(Table(
+            "summary",
+            ["model", "parameters", "decoding", "best detector", f"TPR at FPR {fmt.fpr(fpr)} [95% CI]",
+             "AUROC", f"median {n}-gram overlap"],
+            [[r.model, fmt.params(r.params), r.decoding, r.best_detector,
+              fmt.with_ci(r.tpr, r.tpr_lo, r.tpr_hi), fmt.num(r.auroc), fmt.share(r.median_overlap)]
+             for r in rows.itertuples()],
+            csv=TABLES_LINK + "summary.csv", numeric=frozenset({1, 4, 5, 6})))
+    overlap = data.table("overlap_summary.csv")
+    if overlap is not None and not overlap.empty:
+        ordered = sorted(overlap.itertuples(), key=lambda r: overlap_order(r.group))
+        parts = [f"{r.group}: median {fmt.share(r.median)}, {fmt.share(r.share_above_50)} of "
+                 f"documents above 50%" for r in ordered]
+        blocks.append(Paragraph(f"{n}-gram overlap with the reference corpus — " + "; ".join(parts) + "."))
+    return blocks
+
+
+def detection_table(detection: pd.DataFrame) -> Table:
+    rows = detection.sort_values(["params", "model", "decoding", "corpus", "tpr"],
+                                 ascending=[True, True, True, True, False], kind="stable")
+    return Table(
+        "detection",
+        ["detector", "corpus", "model", "parameters", "decoding", "texts (human / machine)",
+         "AUROC", "TPR", "FPR", "accuracy", "F1", "threshold"],
+        [[r.detector, r.corpus, r.model, fmt.params(r.params), r.decoding,
+          f"{fmt.count(r.n_human)} / {fmt.count(r.n_machine)}", fmt.with_ci(r.auroc, r.auroc_lo, r.auroc_hi),
+          fmt.with_ci(r.tpr, r.tpr_lo, r.tpr_hi), fmt.num(r.fpr, 3),
+          fmt.with_ci(r.accuracy, r.accuracy_lo, r.accuracy_hi), fmt.with_ci(r.f1, r.f1_lo, r.f1_hi),
+          fmt.MISSING if fmt.is_missing(r.threshold) else f"{r.threshold:.4g}"]
+         for r in rows.itertuples()],
+        caption="Held-out machine texts of each corpus against held-out human texts; "
+                "95% bootstrap intervals in brackets.",
+        csv=TABLES_LINK + "detection.csv", numeric=frozenset(range(3, 12)) - {4})
+
+
+def detection_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
+    """The detection table and detection rate against model size."""
+    blocks: list[Block] = [Heading("Detection", 2, "detection")]
+    detection = present(data, "detection.csv", "the detection table and size plot")
+    if isinstance(detection, Note):
+        blocks.append(detection)
+    else:
+        fpr = target_fpr(data)
+        blocks.append(detection_table(detection))
+        blocks.append(Heading("Detection rate against model size", 3, "size"))
+        plots.plot_detection_vs_size(detection, figures_dir / "detection_vs_size.png", fpr)
+        blocks.append(Figure(
+            FIGURES_LINK + "detection_vs_size.png", "TPR at the target FPR against model size",
+            f"TPR at FPR {fmt.fpr(fpr)} with 95% intervals, one line per decoding.",
+            TABLES_LINK + "detection.csv"))
+    return blocks
+
+
+def transfer_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
+    """Cross-size transfer heat map and detection against text length."""
+    blocks: list[Block] = [Heading("Cross-size transfer", 2, "cross-size")]
+    cross = present(data, "cross_size.csv", "the cross-size transfer part")
+    if isinstance(cross, Note):
+        blocks.append(cross)
+    else:
+        plots.plot_cross_size(cross, figures_dir / "cross_size.png")
+        blocks.append(Figure(
+            FIGURES_LINK + "cross_size.png", "AUROC heat map: trained on one corpus, tested on another",
+            "AUROC of a detector trained on the row's corpus and tested on the column's; "
+            "both ordered by model size.", TABLES_LINK + "cross_size.csv"))
+    blocks.append(Heading("Text length", 2, "length"))
+    length = present(data, "length.csv", "the text-length part")
+    if isinstance(length, Note):
+        blocks.append(length)
+    else:
+        plots.plot_length(length, figures_dir / "length.png")
+        blocks.append(Figure(
+            FIGURES_LINK + "length.png", "AUROC against text length",
+            "Human and machine texts truncated to the same number of tokens.",
+            TABLES_LINK + "length.csv"))
+    return blocks
+
+
+def roc_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
+    """ROC curves on a log false-positive axis."""
+    blocks: list[Block] = [Heading("ROC curves", 2, "roc")]
+    roc = present(data, "roc.csv", "the ROC curves")
+    if isinstance(roc, Note):
+        blocks.append(roc)
+    else:
+        detection = data.table("detection.csv")
+        n_human = None if detection is None or detection.n_human.isna().all() else detection.n_human.max()
+        plots.plot_roc(roc, figures_dir / "roc.png", None if n_human is None else int(n_human),
+                       target_fpr(data))
+        blocks.append(Figure(
+            FIGURES_LINK + "roc.png", "ROC curves on a log false-positive axis",
+            "All machine corpora pooled against the human test texts; log FPR axis.",
+            TABLES_LINK + "roc.csv"))
+    return blocks

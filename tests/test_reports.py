@@ -1,0 +1,248 @@
+"""reports/: a fake study folder with the contract's exact columns, rendered to HTML + Markdown,
+checked as files and (when /usr/bin/chromium exists) in a headless browser."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ovid.reports import ReportDataError, render_report
+from ovid.reports.markdown_page import md_escape
+from ovid.reports.plots import plot_detection_vs_size
+from ovid.study_tables import TABLES
+
+CHROMIUM = Path("/usr/bin/chromium")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FIGURES = {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png"}
+MODELS = {"smollm2-135m": 135e6, "gemma3-270m": 268e6}
+DECODINGS = {"top-k": "k40", "pure": "pure"}
+DETECTORS = ["fast-detectgpt", "binoculars", "gltr"]
+SPAN = 'the <b>bold</b> claim & a | pipe\nover two lines'
+
+
+def write_table(tables: Path, name: str, rows: list[dict]) -> None:
+    df = pd.DataFrame(rows)
+    assert list(df.columns) == TABLES[name], name  # the fixture speaks the contract exactly
+    df.to_csv(tables / name, index=False)
+
+
+def fake_study(root: Path) -> Path:
+    """A small but realistic study folder: 2 models x 2 decodings x 3 detectors."""
+    rng = np.random.default_rng(0)
+    tables = root / "tables"
+    tables.mkdir(parents=True)
+    detection, summary = [], []
+    for model, params in MODELS.items():
+        for decoding, tag in DECODINGS.items():
+            corpus = f"{model}-{tag}"
+            for i, det in enumerate(DETECTORS):
+                tpr = 0.6 + 0.1 * i + (0.1 if decoding == "pure" else 0) - params / 4e9
+                auroc = min(0.99, tpr + 0.15)
+                detection.append({
+                    "detector": det, "corpus": corpus, "model": model, "params": params,
+                    "decoding": decoding, "n_human": 200, "n_machine": 200,
+                    "auroc": auroc, "auroc_lo": auroc - 0.03, "auroc_hi": min(1, auroc + 0.02),
+                    "tpr": tpr, "tpr_lo": tpr - 0.06, "tpr_hi": tpr + 0.05, "fpr": 0.01,
+                    "accuracy": (1 + tpr) / 2 - 0.01, "accuracy_lo": 0.7, "accuracy_hi": 0.9,
+                    "f1": tpr, "f1_lo": tpr - 0.05, "f1_hi": tpr + 0.04, "threshold": -1.234 + i})
+            summary.append({"model": model, "params": params, "decoding": decoding,
+                            "best_detector": "gltr", "tpr": detection[-1]["tpr"],
+                            "tpr_lo": detection[-1]["tpr_lo"], "tpr_hi": detection[-1]["tpr_hi"],
+                            "auroc": detection[-1]["auroc"], "target_fpr": 0.01,
+                            "median_overlap": 0.0123})
+    summary[0].update(tpr=0.913, tpr_lo=0.852, tpr_hi=0.961, auroc=0.974)  # pinned in a test
+    write_table(tables, "detection.csv", detection)
+    write_table(tables, "summary.csv", summary)
+    k40 = [(f"{m}-k40", p) for m, p in MODELS.items()]
+    write_table(tables, "cross_size.csv", [
+        {"detector": "gltr", "train_corpus": a, "train_params": pa, "test_corpus": b,
+         "test_params": pb, "auroc": 0.95 if a == b else 0.81, "tpr": 0.7 if a == b else 0.4}
+        for a, pa in k40 for b, pb in k40])
+    write_table(tables, "length.csv", [
+        {"detector": det, "corpus": "smollm2-135m-k40", "length": n,
+         "auroc": 0.55 + 0.1 * np.log2(n / 16) + 0.03 * i, "tpr": 0.1 * np.log2(n)}
+        for i, det in enumerate(DETECTORS) for n in (16, 32, 64, 128)])
+    roc = []
+    for i, det in enumerate(DETECTORS):
+        fpr = np.r_[0.0, 0.005, np.sort(rng.uniform(0.01, 1, 12)), 1.0]
+        roc += [{"detector": det, "fpr": f, "tpr": min(1.0, f ** (0.2 + 0.1 * i) if f else 0.3)}
+                for f in fpr]
+    write_table(tables, "roc.csv", roc)
+    groups = {"memorised control": [0.98, 1.0, 0.99], "smollm2-135m top-k": [0.0, 0.0, 0.01, 0.2],
+              "human (held out)": [0.0, 0.005, 0.03]}
+    docs = [{"group": g, "id": f"{g[:5]}-{j}", "n_ngrams": 120, "overlap": o}
+            for g, ov in groups.items() for j, o in enumerate(ov)]
+    docs.append({"group": "human (held out)", "id": "short", "n_ngrams": 0, "overlap": float("nan")})
+    write_table(tables, "overlap_docs.csv", docs)
+    write_table(tables, "overlap_summary.csv", [
+        {"group": g, "n_docs": len(ov), "median": float(np.median(ov)), "mean": float(np.mean(ov)),
+         "share_zero": float(np.mean(np.equal(ov, 0))), "share_above_50": float(np.mean(np.greater(ov, 0.5)))}
+        for g, ov in groups.items()])
+    write_table(tables, "overlap_spans.csv", [
+        {"group": "memorised control", "id": "memor-1", "overlap": 1.0, "span_words": 11, "span_text": SPAN}])
+    (tables / "gltr_examples.json").write_text(json.dumps([
+        {"title": "A <b>machine</b> sample & more", "label": "machine", "source": "smollm2-135m-k40",
+         "tokens": [["The", 0], [" <b>", 3], [" cat", 1], [" &", 2], ["\n", 0], ["  sat", 1]]},
+        {"title": "Human text", "label": "human", "source": "webtext", "tokens": [["Hello", 2], [" world", 0]]},
+    ]))
+    (root / "study.json").write_text(json.dumps({
+        "name": "fake-study", "created": "2025-01-01T00:00:00Z", "ovid_version": "0.1.0",
+        "versions": {"torch": "2.13.0", "transformers": "4.56.0"}, "seeds": {"sampling": 1, "bootstrap": 2},
+        "models": list(MODELS), "data_hashes": {"data/human.jsonl": "ab" * 32},
+        "timings_s": {"generate": 12.5, "score": 400.0}, "target_fpr": 0.01,
+        "memorization": {"n": 8, "fpr": 0.001, "reference": "webtext-train", "reference_docs": 5000,
+                         "filter_bits": 1 << 20, "filter_k": 7},
+        "config": {"study": {"models": list(MODELS), "note": "```fenced```"}}}))
+    return root
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> Path:
+    """A fake study rendered once for the read-only checks (the report's folder)."""
+    study = fake_study(tmp_path_factory.mktemp("study"))
+    assert render_report(study) == study / "index.html"
+    return study
+
+
+def page(study: Path) -> tuple[str, str]:
+    return (study / "index.html").read_text(encoding="utf-8"), (study / "report.md").read_text(encoding="utf-8")
+
+
+def test_report_files_and_figures_are_real_pngs(rendered):
+    from matplotlib.image import imread
+
+    html_text, md = page(rendered)
+    srcs = re.findall(r'<img src="([^"]+)"', html_text)
+    assert {Path(s).name for s in srcs} == FIGURES and all(s.startswith("figures/") for s in srcs)
+    for src in srcs:
+        f = rendered / src
+        assert f.stat().st_size > 0 and f.read_bytes()[:8] == PNG_MAGIC
+        assert imread(f).shape[1] > 100
+        assert f"]({src})" in md  # the Markdown shows the same figures
+
+
+def test_summary_numbers_come_from_summary_csv(rendered):
+    html_text, md = page(rendered)
+    for text in (html_text, md):
+        assert "0.91 [0.85, 0.96]" in text and "0.97" in text and "1.23%" in text
+    assert html_text.index('id="summary"') < html_text.index('id="detection"')
+    assert md.index("## Summary") < md.index("## Detection") < md.index("## Reproducibility")
+    summary = pd.read_csv(rendered / "tables" / "summary.csv")
+    for r in summary.itertuples():  # every row's TPR interval, as the page formats it
+        cell = f"{r.tpr:.2f} [{r.tpr_lo:.2f}, {r.tpr_hi:.2f}]"
+        assert cell in html_text and cell in md
+    assert "memorised control: median 99%" in html_text
+
+
+def test_data_text_is_escaped(rendered):
+    html_text, md = page(rendered)
+    assert "&lt;b&gt;" in html_text and "<b>" not in html_text
+    assert "&amp;" in html_text
+    assert "&lt;b&gt;" in md and "<b>" not in md
+    assert '<span class="b3"> &lt;b&gt;</span>' in html_text  # the token keeps its leading space
+    assert "\\| pipe" in md  # a pipe in a cell does not split the Markdown table
+
+
+def test_page_is_self_contained_and_links_every_csv(rendered):
+    html_text, md = page(rendered)
+    assert "<script" not in html_text.lower()
+    assert not re.search(r"(src|href)=\"(https?:)?//", html_text)
+    hrefs = set(re.findall(r'href="(tables/[^"]+\.csv)"', html_text))
+    assert hrefs == {f"tables/{n}" for n in TABLES}
+    assert all((rendered / h).is_file() and f"]({h})" in md for h in hrefs)
+
+
+def test_missing_optional_tables_give_a_note(tmp_path):
+    study = fake_study(tmp_path)
+    for name in ("cross_size.csv", "overlap_docs.csv", "overlap_summary.csv", "overlap_spans.csv",
+                 "gltr_examples.json"):
+        (study / "tables" / name).unlink()
+    render_report(study)
+    html_text, md = page(study)
+    for text in (html_text, md):
+        assert "No cross_size.csv in this study" in text
+        assert "No memorization part in this study" in text
+        assert "No gltr_examples.json in this study" in text
+    assert not (study / "figures" / "overlap_cdf.png").exists()
+
+
+def test_missing_column_is_an_error_naming_it(tmp_path):
+    study = fake_study(tmp_path)
+    length = study / "tables" / "length.csv"
+    pd.read_csv(length).drop(columns="auroc").to_csv(length, index=False)
+    with pytest.raises(ReportDataError, match=r"length\.csv.*missing column\(s\) auroc"):
+        render_report(study)
+
+
+def test_size_plot_with_many_detectors_draws_the_best_one(tmp_path, rendered):
+    from matplotlib.image import imread
+
+    detection = pd.read_csv(rendered / "tables" / "detection.csv")
+    out = plot_detection_vs_size(detection, tmp_path / "size.png", 0.01, max_panels=1)
+    assert out.read_bytes()[:8] == PNG_MAGIC and imread(out).shape[1] > 100
+
+
+def test_md_escape_keeps_intervals_readable():
+    assert md_escape("0.91 [0.85, 0.96]") == "0.91 [0.85, 0.96]"
+    assert md_escape("[x](http://a)") == "[x\\](http://a)"
+    assert md_escape("a|b\n<i>") == "a\\|b &lt;i&gt;"
+    assert md_escape("cross_size _x_") == "cross_size \\_x\\_"
+
+
+def chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
+    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--no-first-run", "--no-default-browser-check", f"--user-data-dir={tmp / 'profile'}",
+           "--allow-file-access-from-files", "--virtual-time-budget=5000", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HOME": str(tmp)})
+
+
+# Test-only page: loads the report in an iframe and writes what the browser saw into #result,
+# which --dump-dom then prints (the report itself has no script).
+WRAPPER = """<!DOCTYPE html><html><head><script>
+function check(frame) {
+  var out = document.getElementById("result");
+  try {
+    var doc = frame.contentDocument, tables = {};
+    doc.querySelectorAll("table[data-csv]").forEach(function (t) {
+      tables[t.dataset.csv] = t.querySelectorAll("tbody tr").length; });
+    var images = Array.from(doc.images).map(function (i) {
+      return {src: i.getAttribute("src"), complete: i.complete, width: i.naturalWidth}; });
+    out.textContent = JSON.stringify({title: doc.title, h2: doc.querySelectorAll("h2").length,
+                                      images: images, tables: tables});
+  } catch (e) { out.textContent = "ERROR " + e; }
+}
+</script></head><body><iframe src="URL" width="1200" height="900" onload="check(this)"></iframe>
+<pre id="result">pending</pre></body></html>"""
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_report_in_headless_chromium(rendered, tmp_path):
+    from matplotlib.image import imread
+
+    url = (rendered / "index.html").resolve().as_uri()
+    wrapper = tmp_path / "wrapper.html"
+    wrapper.write_text(WRAPPER.replace("URL", url))
+    run = chromium(["--dump-dom", wrapper.as_uri()], tmp_path)
+    found = re.search(r'<pre id="result">(.*?)</pre>', run.stdout, re.S)
+    assert found, run.stderr[-2000:]
+    seen = json.loads(html.unescape(found.group(1)))
+    assert seen["title"].endswith("fake-study") and seen["h2"] >= 7
+    assert {Path(i["src"]).name for i in seen["images"]} == FIGURES
+    assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
+    csv_rows = {n: len(pd.read_csv(rendered / "tables" / n)) for n in
+                ("summary.csv", "detection.csv", "overlap_summary.csv", "overlap_spans.csv")}
+    assert seen["tables"] == csv_rows
+
+    shot = tmp_path / "shot.png"
+    chromium([f"--screenshot={shot}", "--window-size=1280,2000", url], tmp_path)
+    pixels = imread(shot)
+    assert pixels.shape[1] == 1280 and pixels[..., :3].std() > 0.05  # drawn, not blank
