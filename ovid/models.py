@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
 import socket
 from dataclasses import dataclass
@@ -106,7 +107,12 @@ def resolve(name: str) -> ModelSpec:
     if path.suffix == ".gguf" and path.is_file():
         return ModelSpec(name, "causal", locate=lambda: (str(path.parent), path.name))
     if path.is_dir():
-        return ModelSpec(name, "causal", locate=lambda: (str(path), None))
+        # a folder saved by ovid (e.g. the memorised control) says which token starts a document
+        info = path / "ovid-model.json"
+        extra = json.loads(info.read_text(encoding="utf-8")) if info.exists() else {}
+        return ModelSpec(name, "causal", params=extra.get("params"),
+                         document_token=extra.get("document_token"),
+                         locate=lambda: (str(path), None))
     if path.suffix == ".gguf" or name.startswith(("/", "./", "../")):
         raise ModelUnavailable(f"model path {name!r} does not exist")
     return ModelSpec(name, "causal", hub_id=name)
@@ -185,14 +191,18 @@ def load_tokenizer(name: str):
     return _from_pretrained(AutoTokenizer, resolve(name))
 
 
-@functools.lru_cache(maxsize=4)
-def load_causal_lm(name: str, dtype: str = "float32"):
-    """(model, tokenizer) for a causal LM, in eval mode, loaded once per process per dtype."""
+def fresh_causal_lm(name: str, dtype: str = "float32"):
+    """A new, unshared copy of a causal LM (for fine-tuning), in eval mode."""
     from transformers import AutoModelForCausalLM
 
-    spec = resolve(name)
-    model = _from_pretrained(AutoModelForCausalLM, spec, dtype=parse_dtype(dtype))
-    return model.eval(), load_tokenizer(name)
+    return _from_pretrained(AutoModelForCausalLM, resolve(name), dtype=parse_dtype(dtype)).eval()
+
+
+@functools.lru_cache(maxsize=4)
+def load_causal_lm(name: str, dtype: str = "float32"):
+    """(model, tokenizer) for a causal LM, in eval mode, loaded once per process per dtype and
+    shared: callers must not change it."""
+    return fresh_causal_lm(name, dtype), load_tokenizer(name)
 
 
 def load_encoder_classifier(name: str, num_labels: int = 2, seed: int = 0):
