@@ -96,6 +96,18 @@ def score_cmd(
     typer.echo(result)
 
 
+@app.command("report")
+def report_cmd(
+    study: Path = typer.Argument(..., help="Study file (TOML; schema in the README)."),
+    out: Path = typer.Option(..., help="Output folder: index.html, report.md, tables/, figures/, study.json."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Run a detection-rate and memorization study and render its report (resumable)."""
+    from .study_run import run_study
+
+    typer.echo(f"report: {run_study(study, out, progress).resolve()}")
+
+
 @app.command("download")
 def download_cmd(
     dataset: List[str] = typer.Option(..., help="webtext, small-117M, small-117M-k40, ..., xl-1542M-k40 (repeatable)."),

@@ -103,11 +103,14 @@ def detection_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
         fpr = target_fpr(data)
         blocks.append(detection_table(detection))
         blocks.append(Heading("Detection rate against model size", 3, "size"))
-        plots.plot_detection_vs_size(detection, figures_dir / "detection_vs_size.png", fpr)
-        blocks.append(Figure(
-            FIGURES_LINK + "detection_vs_size.png", "TPR at the target FPR against model size",
-            f"TPR at FPR {fmt.fpr(fpr)} with 95% intervals, one line per decoding.",
-            TABLES_LINK + "detection.csv"))
+        if detection.params.notna().any():
+            plots.plot_detection_vs_size(detection, figures_dir / "detection_vs_size.png", fpr)
+            blocks.append(Figure(
+                FIGURES_LINK + "detection_vs_size.png", "TPR at the target FPR against model size",
+                f"TPR at FPR {fmt.fpr(fpr)} with 95% intervals, one line per decoding.",
+                TABLES_LINK + "detection.csv"))
+        else:
+            blocks.append(Note("No corpus has a parameter count, so there is no size plot."))
     return blocks
 
 

@@ -95,8 +95,11 @@ def plot_detection_vs_size(detection: pd.DataFrame, path: str | Path,
     Up to `max_panels` detectors: one panel per detector. More detectors: one panel where each
     decoding's bold line is the best detector at each model (highest TPR, named at the point)
     and every detector is a faint line of the decoding's colour. Decodings are nudged sideways
-    so their error bars do not hide each other.
+    so their error bars do not hide each other. Rows without a parameter count are left out.
     """
+    detection = detection[detection.params.notna() & (detection.params > 0)]
+    if detection.empty:
+        raise ValueError("detection.csv has no row with a parameter count to plot against")
     decodings = sorted(detection.decoding.unique())
     detectors = sorted(detection.detector.unique())
     colors = _palette(decodings)

@@ -1,0 +1,102 @@
+"""The memorization part of a study: reference filter, sample groups, the positive control."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .bloom import BloomFilter
+from .corpus import Record, append_jsonl, read_corpus
+from .memorization import (build_filter, continuation_words, count_ngrams, overlap_summary,
+                           overlap_table, worst_spans)
+from .ngrams import words
+from .splits import split_by_document
+
+
+def _log(msg: str) -> None:
+    print(f"[ovid report] {msg}", file=sys.stderr, flush=True)
+
+
+def reference_split(cfg, human: list[Record]) -> tuple[list[Record], list[Record]]:
+    """(reference, held-out human). Without a reference corpus, a share of the human documents
+    (split by document, with a seed of its own) is the reference."""
+    m = cfg.memorization
+    if m.reference:
+        ref = [r for src in m.reference for r in read_corpus(src)]
+        return ref, human
+    held, ref = split_by_document(human, [r.text for r in human], m.reference_fraction, cfg.study.seed + 1)
+    return ref, held
+
+
+def load_or_build_filter(ref_texts: list[str], path: Path, n: int, fpr: float) -> BloomFilter:
+    from .study_run import digest
+
+    key = digest([ref_texts, n, fpr])
+    marker = path.with_suffix(".key")
+    if path.exists() and marker.exists() and marker.read_text() == key:
+        return BloomFilter.load(path)
+    bloom = build_filter(ref_texts, count_ngrams(ref_texts, n), fpr, n)
+    bloom.save(path, n=n, fpr=fpr)
+    marker.write_text(key)
+    return bloom
+
+
+def sample_groups(corpora, ref_ids: set[str]) -> dict[str, list[tuple[str, list[str]]]]:
+    """Continuations of generated samples whose prompt is a reference text."""
+    groups = {}
+    for c in corpora:
+        docs = [(r.id, continuation_words(r.extra["prompt"], r.extra["continuation"]))
+                for r in c.records if r.extra.get("prompt_id") in ref_ids and "continuation" in r.extra]
+        if docs:
+            groups[c.name] = docs
+    return groups
+
+
+def control_groups(cfg, ref: list[Record], out: Path, progress: bool) -> dict[str, list[tuple[str, list[str]]]]:
+    """The same model untouched and after memorising some reference texts, same prompts."""
+    from ovid.generate import Decoding, GenerationConfig, sample_corpus
+
+    from .memorization_control import ControlConfig, memorise
+
+    m = cfg.memorization
+    texts = ref[:m.control_texts]
+    folder = out / "memorization"
+    model_dir = memorise([r.text for r in texts], folder / "control-model",
+                         ControlConfig(m.control_model, m.control_steps, m.control_lr, m.control_tokens,
+                                       m.control_batch_size, cfg.study.seed), progress)
+    losses = json.loads((model_dir / "ovid-model.json").read_text())["losses"]
+    _log(f"control: {m.control_model} memorised {len(texts)} texts, loss {losses[0]:.2f} -> {losses[-1]:.2f}")
+    prompts = folder / "control-prompts.jsonl"
+    if not prompts.exists():
+        append_jsonl(prompts, [{"id": r.id, "text": r.text, "label": 0} for r in texts])
+    groups = {}
+    for name, model in ((f"control: {m.control_model} untouched", m.control_model),
+                        (f"control: {m.control_model} memorised", str(model_dir))):
+        gen = GenerationConfig(model, Decoding("top-k"), None, m.max_tokens, 8, cfg.study.seed, str(prompts),
+                               m.prompt_tokens)
+        slug = "memorised" if model == str(model_dir) else "untouched"
+        path, _ = sample_corpus(gen, folder / f"control-{slug}.jsonl", progress)
+        groups[name] = [(r.id, continuation_words(r.extra["prompt"], r.extra["continuation"]))
+                        for r in read_corpus(path)]
+    return groups
+
+
+def memorization_tables(cfg, human: list[Record], corpora, out: Path, progress: bool):
+    m = cfg.memorization
+    ref, held = reference_split(cfg, human)
+    ref_texts = [r.text for r in ref]
+    bloom = load_or_build_filter(ref_texts, out / "memorization" / "reference.bloom", m.n, m.fpr)
+    groups = sample_groups(corpora, {r.id for r in ref})
+    if m.control:
+        groups.update(control_groups(cfg, ref, out, progress))
+    groups["human (held out)"] = [(r.id, words(r.text)) for r in held]
+    docs, _ = overlap_table(groups, bloom, m.n)
+    summary = overlap_summary(docs)
+    texts = {(g, i): ws for g, d in groups.items() for i, ws in d}
+    spans = worst_spans(docs, texts, ref_texts, per_group=3, n=m.n)
+    info = {"n": m.n, "fpr": m.fpr, "reference": "human share" if not m.reference else m.reference,
+            "reference_docs": len(ref), "held_out_docs": len(held), "filter_bits": bloom.m,
+            "filter_k": bloom.k, "filter_estimated_fpr": bloom.estimated_fpr()}
+    return docs, summary, spans, info

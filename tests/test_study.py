@@ -1,0 +1,148 @@
+"""A tiny end-to-end study on tiny models: config errors, table values against a direct
+computation, and a second run that reuses every expensive step."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import write_jsonl
+from ovid import load_detector
+from ovid.corpus import read_corpus
+from ovid.errors import OvidError
+from ovid.study_config import load_study
+from ovid.study_metrics import auroc_fast, detection_metrics
+from ovid.study_run import run_study
+from test_models import run_ovid
+
+HUMAN = [f"Story {i}: " + t for i, t in enumerate([
+    "the old miller walked along the river every morning and counted the boats that passed by the bridge",
+    "our village council met on a wet tuesday to argue about the price of bread and the broken bell",
+    "she painted the fence blue because her grandmother had always said that blue keeps the flies away",
+    "the football club lost again and the supporters sang louder than ever in the cold rain of november",
+    "a small dog followed the postman for three miles before sitting down outside the bakery door",
+    "he learned to bake bread from a book he found in the attic, flour everywhere and the oven smoking",
+] * 3)]
+
+
+def study_file(tmp_path, tiny_lm, extra=""):
+    human = write_jsonl(tmp_path / "human.jsonl", [{"id": f"h{i}", "text": t} for i, t in enumerate(HUMAN)])
+    toml = f'''
+[study]
+name = "tiny"
+bootstrap = 50
+length_buckets = [8, 16]
+examples = 1
+
+[human]
+corpus = "{human.name}"
+
+[generate]
+models = ["{tiny_lm}"]
+decodings = ["pure", "top-k"]
+max_tokens = 40
+prompt_tokens = 6
+batch_size = 8
+
+[[detectors]]
+name = "likelihood"
+model = "{tiny_lm}"
+
+[[detectors]]
+name = "tfidf"
+
+[cross_size]
+detector = "tfidf"
+
+[memorization]
+control_model = "{tiny_lm}"
+control_texts = 2
+control_steps = 3
+control_tokens = 24
+max_tokens = 48
+prompt_tokens = 6
+{extra}'''
+    path = tmp_path / "study.toml"
+    path.write_text(toml)
+    return path
+
+
+def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
+    path = study_file(tmp_path, tiny_lm)
+    out = tmp_path / "report"
+    page = run_study(path, out, progress=False)
+    assert page == out / "index.html" and page.exists() and (out / "report.md").exists()
+    det = pd.read_csv(out / "tables" / "detection.csv")
+    assert set(det.detector) == {f"likelihood ({tiny_lm.split('/')[-1]})", "tfidf"}
+    assert len(det) == 4 and (det.n_human > 0).all()
+    # a table value against a direct computation: likelihood's AUROC on the top-k corpus
+    row = det[(det.detector.str.startswith("likelihood")) & (det.corpus.str.endswith("k40"))].iloc[0]
+    saved = load_detector(next((out / "detectors").glob("likelihood*")))
+    from ovid.splits import split_by_document
+    human = list(read_corpus(tmp_path / "human.jsonl"))
+    _, h_test = split_by_document(human, [r.text for r in human], 0.5, 0)
+    gen = next((out / "corpora").glob("gen-*/*k40.jsonl"))
+    machine = list(read_corpus(gen))
+    _, m_test = split_by_document(machine, [r.text for r in machine], 0.5, 0)
+    h = saved.score([r.text for r in h_test])
+    m = saved.score([r.text for r in m_test])
+    assert row.n_human == len(h) and row.n_machine == len(m)
+    assert row.auroc == pytest.approx(auroc_fast(h, m))
+    assert row.tpr == pytest.approx(np.mean(m >= saved.threshold_))
+    assert row.tpr_lo <= row.tpr <= row.tpr_hi
+    cross = pd.read_csv(out / "tables" / "cross_size.csv")
+    assert len(cross) == 4
+    length = pd.read_csv(out / "tables" / "length.csv")
+    assert sorted(set(length.length)) == [8, 16]
+    ov = pd.read_csv(out / "tables" / "overlap_summary.csv")
+    assert {"human (held out)"} <= set(ov.group) and any(g.startswith("control:") for g in ov.group)
+    study = json.loads((out / "study.json").read_text())
+    assert study["name"] == "tiny" and study["data_hashes"] and "generate" in study["timings_s"]
+    summary = pd.read_csv(out / "tables" / "summary.csv")
+    assert len(summary) == 2 and set(summary.best_detector) <= set(det.detector)
+
+    # second run: nothing expensive is redone
+    stamps = {p: p.stat().st_mtime_ns for p in list((out / "corpora").rglob("*.jsonl")) +
+              list((out / "detectors").rglob("config.json")) + list((out / "memorization").rglob("*.safetensors"))}
+    r = run_ovid("report", str(path), "--out", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "(reused)" in r.stderr and "(fitted)" not in r.stderr
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert r.stdout.strip() == f"report: {(out / 'index.html').resolve()}"
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("[bogus]\nx = 1", "unknown section [bogus]"),
+    ('[[detectors]]\nname = "fast-detect"', "[[detectors]][2].name: unknown detector 'fast-detect'; did you mean fast-detectgpt?"),
+    ('[[detectors]]\nname = "tfidf"\nmodel = "x"', "[[detectors]][2]: detector 'tfidf' takes no parameter 'model'"),
+])
+def test_bad_study_files_name_the_key(tmp_path, tiny_lm, extra, message):
+    with pytest.raises(OvidError) as e:
+        load_study(study_file(tmp_path, tiny_lm, extra))
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_bad_types_and_missing_corpus(tmp_path, tiny_lm):
+    p = study_file(tmp_path, tiny_lm)
+    p.write_text(p.read_text().replace("max_tokens = 40\nprompt_tokens = 6\nbatch_size", 'max_tokens = "many"\nprompt_tokens = 6\nbatch_size'))
+    with pytest.raises(OvidError, match=r"\[generate\].max_tokens must be int, got str 'many'"):
+        load_study(p)
+    p.write_text(study_file(tmp_path, tiny_lm).read_text().replace('corpus = "human.jsonl"', 'corpus = "nope.jsonl"'))
+    with pytest.raises(OvidError, match=r"\[human\].corpus: no such corpus 'nope.jsonl'"):
+        load_study(p)
+    p.write_text(study_file(tmp_path, tiny_lm).read_text().replace("max_tokens = 40\nprompt_tokens = 6\nbatch", "max_tokns = 12\nprompt_tokens = 6\nbatch"))
+    with pytest.raises(OvidError, match=r"\[generate\]: unknown key 'max_tokns' \(did you mean max_tokens\?\)"):
+        load_study(p)
+    r = run_ovid("report", str(p), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "max_tokns" in r.stderr
+
+
+def test_bootstrap_interval_covers_point_and_is_seeded():
+    rng = np.random.default_rng(1)
+    h, m = rng.normal(0, 1, 80), rng.normal(1.5, 1, 80)
+    a = detection_metrics(h, m, 1.0, 200, seed=3)
+    b = detection_metrics(h, m, 1.0, 200, seed=3)
+    assert a == b
+    for k in ("auroc", "tpr", "accuracy", "f1"):
+        assert a[f"{k}_lo"] <= a[k] <= a[f"{k}_hi"]
+    assert a["tpr"] == np.mean(m >= 1.0) and a["fpr"] == np.mean(h >= 1.0)
