@@ -21,9 +21,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	.venv/bin/ovid generate --model smollm2-135m --decoding top-k --top-k 40 \
-		--prompts ovid:human-demo -n 8 --max-tokens 64 --out out/demo/smollm2-135m-k40.jsonl
-	@echo "demo corpus: out/demo/smollm2-135m-k40.jsonl (+ .meta.json)"
+	.venv/bin/ovid report examples/demo.toml --out out/demo
 
 test: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

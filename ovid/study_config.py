@@ -3,7 +3,7 @@ key at fault. Paths are relative to the TOML file's folder.
 
     [study]          name, seed, target_fpr, test_fraction, length_buckets, bootstrap, examples
     [human]          corpus = "ovid:human-demo" (or a list); records labelled machine are dropped
-    [generate]       models, decodings, top_k, top_p, temperature, n, max_tokens, prompt_tokens,
+    [generate]       models, decodings, top_k, top_p, temperature, n, prompted, max_tokens, prompt_tokens,
                      batch_size, dtype, seed  (samples prompted with the human texts)
     [[machine]]      corpus, name, model, params, decoding   (existing machine corpora)
     [[detectors]]    name = "fast-detectgpt", plus that detector's parameters
@@ -49,6 +49,7 @@ class GenerateSection:
     top_p: float = 0.96
     temperature: float | None = None
     n: int | None = None  # samples per corpus; default one per human text
+    prompted: bool = True  # False: unconditional samples, as the GPT-2 output dataset (needs n)
     max_tokens: int = 96
     prompt_tokens: int = 16
     batch_size: int = 16
@@ -193,6 +194,8 @@ def load_study(path: str | Path) -> StudyConfig:
     human = _build(HumanSection, raw.get("human", {}), "[human]", src, ("corpus",))
     human.corpus = [_resolve_corpus(c, src, "[human].corpus") for c in human.corpus]
     generate = _build(GenerateSection, raw["generate"], "[generate]", src) if "generate" in raw else None
+    if generate is not None and not generate.prompted and generate.n is None:
+        raise OvidError(f"{src}: [generate].n is required when prompted = false")
     if generate is not None:
         from ovid.generate import Decoding
         for i, d in enumerate(generate.decodings):

@@ -44,11 +44,14 @@ def load_or_build_filter(ref_texts: list[str], path: Path, n: int, fpr: float) -
 
 
 def sample_groups(corpora, ref_ids: set[str]) -> dict[str, list[tuple[str, list[str]]]]:
-    """Continuations of generated samples whose prompt is a reference text."""
+    """Continuations of generated samples whose prompt is a reference text; unconditional
+    samples (no prompt, as in the GPT-2 paper) count whole."""
     groups = {}
     for c in corpora:
         docs = [(r.id, continuation_words(r.extra["prompt"], r.extra["continuation"]))
                 for r in c.records if r.extra.get("prompt_id") in ref_ids and "continuation" in r.extra]
+        docs += [(r.id, words(r.text)) for r in c.records
+                 if "prompt_id" not in r.extra and {"length", "ended"} <= r.extra.keys()]
         if docs:
             groups[c.name] = docs
     return groups

@@ -81,8 +81,8 @@ def generate_corpora(cfg: StudyConfig, human: list[Record], out: Path, progress:
     for model in expand_models(g.models):
         for dec_name in g.decodings:
             dec = Decoding(dec_name, g.top_k, g.top_p, g.temperature)
-            gen = GenerationConfig(model, dec, g.n, g.max_tokens, g.batch_size, g.seed, str(prompts),
-                                   g.prompt_tokens, g.dtype)
+            gen = GenerationConfig(model, dec, g.n, g.max_tokens, g.batch_size, g.seed,
+                                   str(prompts) if g.prompted else None, g.prompt_tokens, g.dtype)
             path, meta = sample_corpus(gen, folder / corpus_name(model, dec), progress)
             log(f"corpus {path.name}: {meta['n_written']} samples")
             recs = [Record(r.id, r.text, 1, r.source, r.extra) for r in read_corpus(path)]
