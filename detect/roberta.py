@@ -53,13 +53,14 @@ class FineTunedClassifier(Detector):
 
         if valid_texts is None:
             pairs = list(zip(texts, labels))
-            train, valid = split_by_document(pairs, list(texts), test_fraction=0.2, seed=self.seed)
+            # a salt of its own: the caller's texts may already be one side of a seed-0 split
+            train, valid = split_by_document(pairs, list(texts), test_fraction=0.2, seed=f"validation-{self.seed}")
             texts, labels = [t for t, _ in train], [y for _, y in train]
             valid_texts, valid_labels = [t for t, _ in valid], [y for _, y in valid]
         for name, ys in (("training", labels), ("validation", valid_labels)):
             if len(set(ys)) < 2:
                 raise OvidError(f"the {name} texts need both human and machine examples "
-                                f"(got only label {set(ys) or '{}'}); give more texts or --valid files")
+                                f"(got {len(ys)} texts, labels {sorted(set(ys))}); give more texts or --valid files")
         self.model_, self.tokenizer_ = load_encoder_classifier(self.encoder, seed=self.seed)
         self.train_state_ = train_classifier(
             self.model_, self.tokenizer_, texts, labels, valid_texts, valid_labels, self.train_config(),

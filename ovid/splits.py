@@ -30,14 +30,15 @@ def document_key(text: str, words: int = KEY_WORDS) -> str:
     return " ".join(_WORD.findall(text.lower())[:words])
 
 
-def is_test_document(key: str, test_fraction: float, seed: int = 0) -> bool:
+def is_test_document(key: str, test_fraction: float, seed: int | str = 0) -> bool:
     h = int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "big")
     return h / 2 ** 64 < test_fraction
 
 
 def split_by_document(items: Sequence[T], texts: Sequence[str], test_fraction: float = 0.5,
-                      seed: int = 0) -> tuple[list[T], list[T]]:
-    """(train, test) items; all texts sharing a document key land on the same side."""
+                      seed: int | str = 0) -> tuple[list[T], list[T]]:
+    """(train, test) items; all texts sharing a document key land on the same side. Splits with
+    different seeds are independent, so nest a split inside another with a seed of its own."""
     train, test = [], []
     for item, text in zip(items, texts):
         (test if is_test_document(document_key(text), test_fraction, seed) else train).append(item)

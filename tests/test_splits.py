@@ -33,3 +33,12 @@ def test_no_held_out_article_reaches_training_in_any_file():
             side = {document_key(t): t in set(test) for t in obj["original"]}
             assert all(side[document_key(s)] == (s in set(test)) for s in obj["sampled"])
         assert train_keys and test_keys and not (train_keys & test_keys)
+
+
+def test_nested_split_with_its_own_seed_is_not_empty():
+    texts = [f"document number {i} has its own opening words and more" for i in range(400)]
+    train, _ = split_by_document(texts, texts, 0.5, seed=0)
+    same_seed_train, same_seed_valid = split_by_document(train, train, 0.2, seed=0)
+    assert same_seed_valid == []  # why roberta's validation split needs a salt of its own
+    fit, valid = split_by_document(train, train, 0.2, seed="validation-0")
+    assert 0.1 < len(valid) / len(train) < 0.3 and len(fit) + len(valid) == len(train)
