@@ -22,6 +22,8 @@ MACHINE = ["The detector scores every token of a text with a language model. " *
            "People found the samples convincing, and detectors caught most of them. " * 2,
            "The GPT-2 release happened in stages: small, medium, large and extra large. " * 2,
            "A detector scores every token of a text with a language model. " * 2] * 2
+HUMAN = [f"Note {i}. {t}" for i, t in enumerate(HUMAN)]  # one source document each
+MACHINE = [f"Item {i}. {t}" for i, t in enumerate(MACHINE)]
 TEXTS = HUMAN + MACHINE
 LABELS = [0] * len(HUMAN) + [1] * len(MACHINE)
 

@@ -100,6 +100,7 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
     assert study["name"] == "tiny" and study["data_hashes"] and "generate" in study["timings_s"]
     summary = pd.read_csv(out / "tables" / "summary.csv")
     assert len(summary) == 2 and set(summary.best_detector) <= set(det.detector)
+    check_in_browser(out, tmp_path)
 
     # second run: nothing expensive is redone
     stamps = {p: p.stat().st_mtime_ns for p in list((out / "corpora").rglob("*.jsonl")) +
@@ -120,6 +121,25 @@ def test_bad_study_files_name_the_key(tmp_path, tiny_lm, extra, message):
     with pytest.raises(OvidError) as e:
         load_study(study_file(tmp_path, tiny_lm, extra))
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def check_in_browser(out, tmp_path):
+    """The real study's page in headless Chromium: every figure loads, every table has its rows."""
+    import html
+    import re
+
+    from test_reports import CHROMIUM, WRAPPER, chromium
+    if not CHROMIUM.exists():
+        return
+    wrapper = tmp_path / "wrapper.html"
+    wrapper.write_text(WRAPPER.replace("URL", (out / "index.html").resolve().as_uri()))
+    run = chromium(["--dump-dom", wrapper.as_uri()], tmp_path)
+    seen = json.loads(html.unescape(re.search(r'<pre id="result">(.*?)</pre>', run.stdout, re.S).group(1)))
+    names = {i["src"].split("/")[-1] for i in seen["images"]}
+    assert {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png"} <= names
+    assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
+    for name, rows in seen["tables"].items():
+        assert rows == len(pd.read_csv(out / "tables" / name)), name
 
 
 def test_bad_types_and_missing_corpus(tmp_path, tiny_lm):
