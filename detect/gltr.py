@@ -26,9 +26,12 @@ class GLTR(SklearnTrainedDetector):
         self.cache_dir = cache_dir
         self.C = C
 
+    def _engine(self):
+        return get_engine(EngineConfig(self.model, None, self.dtype, self.max_length, None,
+                                       self.token_budget, self.cache_dir))
+
     def token_stats(self, texts, ids=None, progress=False):
-        cfg = EngineConfig(self.model, None, self.dtype, self.max_length, None, self.token_budget, self.cache_dir)
-        return get_engine(cfg).token_stats(texts, ids, progress)
+        return self._engine().token_stats(texts, ids, progress)
 
     def _features(self, texts, ids=None, progress=False):
         return np.stack([feature_vector(s) for s in self.token_stats(texts, ids, progress)])
@@ -38,7 +41,8 @@ class GLTR(SklearnTrainedDetector):
 
     def token_buckets(self, text: str) -> list[tuple[str, int]]:
         """(token text, bucket 0-3) for each token of `text`, for GLTR-style colouring."""
-        s = self.token_stats([text])[0]
-        tok = get_engine(EngineConfig(self.model, None, self.dtype, self.max_length)).tokenizer
+        engine = self._engine()  # the same engine (and statistics cache) as scoring
+        s = engine.token_stats([text])[0]
+        tok = engine.tokenizer
         pieces = [tok.decode([int(t)]) for t in s.token_ids]
         return list(zip(pieces, gltr_buckets(s).tolist()))
