@@ -6,8 +6,9 @@ batch of texts, returning every per-token statistic the detectors need.
 - A text longer than the window is scored in windows of `max_length` tokens: the first window
   scores all its tokens, each later one scores the next `stride` tokens with the preceding
   `max_length - 1 - stride` tokens as context (every window starts with the document token).
-- Windows are sorted by length and packed into batches of at most `token_budget` padded tokens
-  (fewer for large vocabularies, so the logits stay near 1 GB); padding is right-side and masked.
+- Windows are sorted by length and packed into batches of at most `token_budget` padded tokens;
+  padding is right-side and masked. The output layer runs only at scored positions, in blocks
+  (detect/forward.py), and the vocabulary-sized statistics are fused (detect/fused_stats.py).
 - Results are kept in memory per engine and optionally on disk (`cache_dir`, Parquet shards keyed
   by model, reference, dtype, window and text hash), so several detectors and reports share one
   pass.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -26,28 +27,35 @@ import torch
 from tqdm import tqdm
 
 from ovid.errors import OvidError
+from ovid.hardware import resolve_dtype
 from ovid.models import document_token_id, load_causal_lm
 
 from .features import TokenStats
-from .stats import STAT_NAMES, token_statistics
+from .forward import ScoredLogits
+from .fused_stats import fused_token_statistics
+from .stats import STAT_NAMES
 from .stats_cache import StatsCache
 
-MAX_LOGIT_ELEMENTS = 250_000_000  # ~1 GB of fp32 logits per batch
+COMPILE_MIN_TOKENS = 100_000  # measured break-even of the compile time: ~60k-150k tokens
+HEAD_BLOCK_ELEMENTS = 12_582_912  # logits per output-layer block (256 positions of a 49k vocabulary)
 
 
 @dataclass(frozen=True)
 class EngineConfig:
     model: str = "smollm2-135m"  # scoring model (Binoculars' performer)
     reference_model: str | None = None  # sampling/observer model; None = the scoring model itself
-    dtype: str = "float32"  # model weights' dtype; statistics are always computed in float32
+    dtype: str = "auto"  # weights: auto = bfloat16 where native, else float32; statistics in float32
     max_length: int | None = None  # window in tokens (incl. document token); None = min(model's, 1024)
     stride: int | None = None  # new tokens scored per later window; None = half the window
     token_budget: int = 4096  # padded tokens per forward batch
     cache_dir: str | None = None  # on-disk statistics cache; None = memory only
+    # torch.compile the decoder blocks and the statistics: always, never, or auto = once one call
+    # has COMPILE_MIN_TOKENS tokens to score (the one-time compile costs ~10-30 s on 2 cores)
+    compile: str = "auto"
 
     def key(self, window: int, stride: int) -> str:
         d = asdict(self)
-        for k in ("cache_dir", "token_budget"):  # do not change the statistics
+        for k in ("cache_dir", "token_budget", "compile"):  # do not change the statistics
             d.pop(k)
         d.update(max_length=window, stride=stride)
         return "|".join(f"{k}={v}" for k, v in sorted(d.items()))
@@ -94,6 +102,7 @@ class ScoringEngine:
     """Token statistics for texts; see the module docstring. Use `get_engine` to share one."""
 
     def __init__(self, config: EngineConfig):
+        config = replace(config, dtype=resolve_dtype(config.dtype))  # the cache key names the real dtype
         self.config = config
         self.model, self.tokenizer = load_causal_lm(config.model, config.dtype)
         self.ref = None
@@ -110,8 +119,15 @@ class ScoringEngine:
         if self.window < 3 or self.window > model_max:
             raise OvidError(f"max_length must be in [3, {model_max}] for {config.model}, got {self.window}")
         self.stride = config.stride or max(1, (self.window - 1) // 2)
-        vocab = self.model.config.vocab_size
-        self.budget = max(self.window, min(config.token_budget, MAX_LOGIT_ELEMENTS // vocab))
+        self.budget = max(self.window, config.token_budget)
+        if config.compile not in ("auto", "always", "never"):
+            raise OvidError(f"compile must be auto, always or never, got {config.compile!r}")
+        self.compiled = False
+        probe = self.tokenizer("A probe of the output layer.", add_special_tokens=False).input_ids
+        self.logits = ScoredLogits(self.model, [self.doc_id] + probe)
+        self.ref_logits = ScoredLogits(self.ref, [self.doc_id] + probe) if self.ref is not None else None
+        vocab = max(m.config.vocab_size for m in (self.model, self.ref) if m is not None)
+        self.head_block = max(1, HEAD_BLOCK_ELEMENTS // vocab)
         self.key = config.key(self.window, self.stride)
         self.memory: dict[str, TokenStats] = {}
         self.disk = StatsCache(Path(config.cache_dir), self.key) if config.cache_dir else None
@@ -141,6 +157,9 @@ class ScoringEngine:
         tokens = [self.tokenizer(t, add_special_tokens=False).input_ids for t in texts]
         plans = [plan_windows(len(tok), i, self.window, self.stride) for i, tok in enumerate(tokens)]
         windows = [w for plan in plans for w in plan]
+        if self.config.compile == "always" or (self.config.compile == "auto"
+                                               and sum(map(len, tokens)) >= COMPILE_MIN_TOKENS):
+            self._compile()
         parts: dict[Window, dict[str, np.ndarray]] = {}
         bar = tqdm(total=sum(len(t) for t in tokens), unit="tok", unit_scale=True, disable=not progress,
                    file=sys.stderr, desc=f"scoring {len(texts)} texts")
@@ -155,6 +174,12 @@ class ScoringEngine:
             out.append(TokenStats(token_ids=np.asarray(tok, dtype=np.int64), **cat))
         return out
 
+    def _compile(self) -> None:
+        for source in (self.logits, self.ref_logits):
+            if source is not None:
+                source.compile()
+        self.compiled = True
+
     def _forward(self, rows: list[list[int]], skip: list[int]) -> list[dict[str, np.ndarray]]:
         """Forward one right-padded batch; per row, the statistics of its scored tokens."""
         width = max(len(r) for r in rows)
@@ -163,24 +188,34 @@ class ScoringEngine:
         for i, r in enumerate(rows):
             ids[i, :len(r)] = torch.tensor(r)
             mask[i, :len(r)] = 1
+        # position t predicts token t+1; row i scores positions skip[i] .. len(row)-2
+        counts = [len(r) - 1 - k for r, k in zip(rows, skip)]
+        pos_rows = torch.repeat_interleave(torch.arange(len(rows)), torch.tensor(counts))
+        pos_cols = torch.cat([torch.arange(k, len(r) - 1) for r, k in zip(rows, skip)])
         dev = self.model.device
-        logits = self.model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits
-        ref_logits = None
-        if self.ref is not None:
-            ref_logits = self.ref(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits
-            v = min(logits.shape[-1], ref_logits.shape[-1])
-            logits, ref_logits = logits[..., :v], ref_logits[..., :v]
-        out = []
-        for i, r in enumerate(rows):
-            n = len(r) - 1  # positions 0..n-1 predict tokens 1..n
-            s = slice(skip[i], n)
-            stats = token_statistics(logits[i:i + 1, s], ids[i:i + 1, 1:][:, s].to(dev),
-                                     None if ref_logits is None else ref_logits[i:i + 1, s])
-            out.append({k: v[0].cpu().numpy().astype(np.float32) for k, v in stats.items()})
-        return out
+        targets = ids[pos_rows, pos_cols + 1].to(dev)
+        ids, mask, pos_rows, pos_cols = ids.to(dev), mask.to(dev), pos_rows.to(dev), pos_cols.to(dev)
+        blocks = self.logits.blocks(ids, mask, pos_rows, pos_cols, self.head_block)
+        ref_blocks = (self.ref_logits.blocks(ids, mask, pos_rows, pos_cols, self.head_block)
+                      if self.ref is not None else None)
+        parts, start = [], 0
+        for z in blocks:
+            zq = next(ref_blocks) if ref_blocks is not None else None
+            if zq is not None and zq.shape[-1] != z.shape[-1]:  # padded vocabularies of one family
+                v = min(z.shape[-1], zq.shape[-1])
+                z, zq = z[..., :v], zq[..., :v]
+            parts.append(fused_token_statistics(z, targets[start:start + len(z)], zq, self.compiled))
+            start += len(z)
+        flat = {k: torch.cat([p[k] for p in parts]).cpu().numpy().astype(np.float32) for k in STAT_NAMES}
+        bounds = np.cumsum([0] + counts)
+        return [{k: v[bounds[i]:bounds[i + 1]] for k, v in flat.items()} for i in range(len(rows))]
+
+
+def get_engine(config: EngineConfig) -> ScoringEngine:
+    """One engine per configuration per process, so detectors share models and statistics."""
+    return _shared_engine(replace(config, dtype=resolve_dtype(config.dtype)))
 
 
 @functools.lru_cache(maxsize=8)
-def get_engine(config: EngineConfig) -> ScoringEngine:
-    """One engine per configuration per process, so detectors share models and statistics."""
+def _shared_engine(config: EngineConfig) -> ScoringEngine:
     return ScoringEngine(config)

@@ -20,7 +20,7 @@ from .sklearn_trained import SklearnTrainedDetector
 
 @register("ensemble")
 class Ensemble(SklearnTrainedDetector):
-    def __init__(self, models: Sequence[str] = ("smollm2-135m",), dtype: str = "float32",
+    def __init__(self, models: Sequence[str] = ("smollm2-135m",), dtype: str = "auto",
                  classifier: str | None = None, learner: str = "logistic", C: float = 1.0,
                  max_length: int | None = None, token_budget: int = 4096, cache_dir: str | None = None):
         self.models = list(models)  # scoring models whose statistics are features

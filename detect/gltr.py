@@ -16,7 +16,7 @@ from .sklearn_trained import SklearnTrainedDetector
 
 @register("gltr")
 class GLTR(SklearnTrainedDetector):
-    def __init__(self, model: str = "smollm2-135m", dtype: str = "float32",
+    def __init__(self, model: str = "smollm2-135m", dtype: str = "auto",
                  max_length: int | None = None, token_budget: int = 4096,
                  cache_dir: str | None = None, C: float = 1.0):
         self.model = model

@@ -14,7 +14,7 @@ class LMStatisticDetector(Detector):
     statistic: ClassVar[Callable[[TokenStats], float]]
 
     def __init__(self, model: str = "smollm2-135m", reference_model: str | None = None,
-                 dtype: str = "float32", max_length: int | None = None, token_budget: int = 4096,
+                 dtype: str = "auto", max_length: int | None = None, token_budget: int = 4096,
                  cache_dir: str | None = None):
         self.model = model
         self.reference_model = reference_model

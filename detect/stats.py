@@ -40,8 +40,7 @@ def analytic_moments(log_p: torch.Tensor, log_q: torch.Tensor) -> tuple[torch.Te
     """Mean and variance of log p(x) for x ~ q, per position: (B, T, V) x2 -> (B, T), (B, T)."""
     q = log_q.exp()
     mean = (q * log_p).sum(-1)
-    second = (q * log_p.square()).sum(-1)
-    return mean, (second - mean.square()).clamp_min(0.0)
+    return mean, (q * (log_p - mean.unsqueeze(-1)).square()).sum(-1)  # centred: no cancellation
 
 
 def token_statistics(logits: torch.Tensor, targets: torch.Tensor,

@@ -65,7 +65,7 @@ class GenerationConfig:
     seed: int = 0  # with the same batch size, the same seed gives the same texts
     prompts: str | None = None  # corpus whose texts' first tokens prompt the model; None = unconditional
     prompt_tokens: int = 30  # prompt length in tokens (DetectGPT / Fast-DetectGPT use 30)
-    dtype: str = "float32"  # float32 or bfloat16
+    dtype: str = "auto"  # auto (bfloat16 where native: AVX512-BF16/AMX CPU, GPU; else float32), float32, bfloat16
 
     def __post_init__(self) -> None:
         if self.n is not None and self.n < 1:

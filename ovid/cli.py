@@ -46,7 +46,7 @@ def generate_cmd(
     prompts: Optional[str] = typer.Option(None, help="Corpus whose texts' first tokens prompt the model "
                                           "(any format ovid reads, or ovid:human-demo); default unconditional."),
     prompt_tokens: int = typer.Option(30, help="Prompt length in tokens."),
-    dtype: str = typer.Option("float32", help="float32 or bfloat16."),
+    dtype: str = typer.Option("auto", help="auto (bfloat16 where the CPU/GPU runs it natively, else float32), float32 or bfloat16."),
     out: Optional[Path] = typer.Option(None, help="Output JSONL (one model and one decoding)."),
     out_dir: Optional[Path] = typer.Option(None, help="Output folder for a study set: MODEL-DECODING.jsonl each."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
@@ -78,7 +78,7 @@ def score_cmd(
     detector: str = typer.Option("fast-detectgpt", help="Registry name, or a folder saved by detect-train."),
     model: Optional[str] = typer.Option(None, help="Scoring model (LM-based detectors; default smollm2-135m)."),
     reference_model: Optional[str] = typer.Option(None, help="Reference/observer model (Fast-DetectGPT, Binoculars)."),
-    dtype: Optional[str] = typer.Option(None, help="float32 or bfloat16."),
+    dtype: Optional[str] = typer.Option(None, help="auto (default: bfloat16 where native, else float32), float32 or bfloat16."),
     max_length: Optional[int] = typer.Option(None, help="Scoring window in tokens (default min(model's, 1024))."),
     token_budget: Optional[int] = typer.Option(None, help="Padded tokens per forward batch."),
     cache_dir: Optional[str] = typer.Option(None, help="Folder for cached token statistics."),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from .errors import ModelUnavailable
+from .hardware import device, resolve_dtype, use_all_cores
 
 Kind = Literal["causal", "encoder"]
 
@@ -154,7 +155,15 @@ def _source(spec: ModelSpec) -> tuple[str, dict]:
     """Where from_pretrained should look, and the extra keyword arguments it needs."""
     if spec.offline:
         folder, gguf_file = spec.locate()
-        return folder, ({"gguf_file": gguf_file} if gguf_file else {})
+        if not gguf_file:
+            return folder, {}
+        # Dense weights in the asked dtype. Without this, transformers 5 warns that GGUF weights
+        # "stay packed and compute in float32", then (no GGUF kernel for the CPU) dequantizes them
+        # anyway; we checked: plain nn.Linear layers with dense bf16/fp32 weights, bf16 matmuls
+        # in the profile (benchmarks/RESULTS.md). Saying so up front silences a wrong warning.
+        from transformers.utils.quantization_config import GgufConfig
+
+        return folder, {"gguf_file": gguf_file, "quantization_config": GgufConfig(dequantize=True)}
     if is_cached(spec.hub_id):
         return spec.hub_id, {"local_files_only": True}
     if not hub_reachable():
@@ -174,12 +183,14 @@ def _from_pretrained(loader, spec: ModelSpec, **kwargs):
 
 
 def parse_dtype(dtype: str):
+    """A dtype name (or 'auto': bfloat16 where it runs natively, else float32) -> torch dtype."""
     import torch
 
     table = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
              "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
+    dtype = resolve_dtype(dtype)
     if dtype not in table:
-        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(table)}")
+        raise ValueError(f"unknown dtype {dtype!r}; choose auto or one of {', '.join(table)}")
     return table[dtype]
 
 
@@ -191,17 +202,23 @@ def load_tokenizer(name: str):
     return _from_pretrained(AutoTokenizer, resolve(name))
 
 
-def fresh_causal_lm(name: str, dtype: str = "float32"):
-    """A new, unshared copy of a causal LM (for fine-tuning), in eval mode."""
+def fresh_causal_lm(name: str, dtype: str = "auto"):
+    """A new, unshared copy of a causal LM (for fine-tuning), in eval mode, on the GPU if any."""
     from transformers import AutoModelForCausalLM
 
-    return _from_pretrained(AutoModelForCausalLM, resolve(name), dtype=parse_dtype(dtype)).eval()
+    use_all_cores()
+    model = _from_pretrained(AutoModelForCausalLM, resolve(name), dtype=parse_dtype(dtype))
+    return model.to(device()).eval()
+
+
+def load_causal_lm(name: str, dtype: str = "auto"):
+    """(model, tokenizer) for a causal LM, in eval mode, loaded once per process per dtype and
+    shared: callers must not change it."""
+    return _shared_causal_lm(name, resolve_dtype(dtype))
 
 
 @functools.lru_cache(maxsize=4)
-def load_causal_lm(name: str, dtype: str = "float32"):
-    """(model, tokenizer) for a causal LM, in eval mode, loaded once per process per dtype and
-    shared: callers must not change it."""
+def _shared_causal_lm(name: str, dtype: str):
     return fresh_causal_lm(name, dtype), load_tokenizer(name)
 
 

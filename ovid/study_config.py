@@ -53,7 +53,7 @@ class GenerateSection:
     max_tokens: int = 96
     prompt_tokens: int = 16
     batch_size: int = 16
-    dtype: str = "float32"
+    dtype: str = "auto"  # auto: bfloat16 where native (AVX512-BF16/AMX CPU, GPU), else float32
     seed: int = 0
 
 

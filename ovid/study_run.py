@@ -231,7 +231,7 @@ def gltr_examples(cfg: StudyConfig, corpora: list[Corpus], split: Split) -> list
     spec = next((d for d in cfg.detectors if d.name == "gltr"), None)
     model = (spec.params.get("model") if spec else None) or next(
         (d.params["model"] for d in cfg.detectors if isinstance(d.params.get("model"), str)), "smollm2-135m")
-    det = make_detector("gltr", model=model, dtype=(spec.params.get("dtype", "float32") if spec else "float32"))
+    det = make_detector("gltr", model=model, dtype=(spec.params.get("dtype", "auto") if spec else "auto"))
     picks = [("human", r) for r in split.human_test[:cfg.study.examples]]
     for i in range(cfg.study.examples):
         c = corpora[i % len(corpora)]

@@ -33,7 +33,7 @@ DETECTOR_OPTIONS = {  # CLI option -> (type, help); each is a parameter of some 
     "reference_model": (str, "Reference/observer model (fast-detectgpt, binoculars)."),
     "classifier": (str, "Saved detector folder whose score feeds the ensemble."),
     "learner": (str, "Ensemble learner: logistic or gbm."),
-    "dtype": (str, "float32 or bfloat16."),
+    "dtype": (str, "auto (bfloat16 where native, else float32), float32 or bfloat16."),
     "epochs": (int, "Training epochs (roberta)."),
     "batch_size": (int, "Texts per training step (roberta)."),
     "lr": (float, "Peak learning rate (roberta)."),

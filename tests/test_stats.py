@@ -79,7 +79,7 @@ def manual_stats(model, ids):
 
 
 def test_engine_matches_direct_forward_and_is_padding_invariant(tiny_lm):
-    eng = ScoringEngine(EngineConfig(model=tiny_lm))
+    eng = ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm))
     doc = eng.doc_id
     ids = eng.tokenizer(TEXTS[0], add_special_tokens=False).input_ids
     direct = manual_stats(eng.model, [doc] + ids)
@@ -93,12 +93,12 @@ def test_engine_matches_direct_forward_and_is_padding_invariant(tiny_lm):
 
 def test_engine_windows_equal_direct_forward_on_each_window(tiny_lm):
     long_text = TEXTS[1]
-    eng = ScoringEngine(EngineConfig(model=tiny_lm, max_length=12, stride=5))
+    eng = ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm, max_length=12, stride=5))
     ids = eng.tokenizer(long_text, add_special_tokens=False).input_ids
     assert len(ids) > 30
     got = eng._compute([long_text], progress=False)[0]
     assert len(got) == len(ids)
-    full = ScoringEngine(EngineConfig(model=tiny_lm))._compute([long_text], progress=False)[0]
+    full = ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm))._compute([long_text], progress=False)[0]
     np.testing.assert_allclose(got.log_prob[:11], full.log_prob[:11], atol=1e-5)  # first window
     for w in plan_windows(len(ids), 0, 12, 5):
         direct = manual_stats(eng.model, [eng.doc_id] + ids[w.start:w.end])
@@ -108,13 +108,13 @@ def test_engine_windows_equal_direct_forward_on_each_window(tiny_lm):
 
 
 def test_empty_text_is_an_error_naming_its_id(tiny_lm):
-    eng = ScoringEngine(EngineConfig(model=tiny_lm))
+    eng = ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm))
     with pytest.raises(OvidError, match=r"text 'b\.jsonl:7' is empty or whitespace-only"):
         eng.token_stats(["fine text", "  \n"], ids=["a", "b.jsonl:7"])
 
 
 def test_disk_cache_reuses_one_pass(tiny_lm, tmp_path):
-    cfg = EngineConfig(model=tiny_lm, cache_dir=str(tmp_path))
+    cfg = EngineConfig(dtype="float32", model=tiny_lm, cache_dir=str(tmp_path))
     first = ScoringEngine(cfg).token_stats(TEXTS)
     shards = list(tmp_path.rglob("*.parquet"))
     assert len(shards) == 1
@@ -129,7 +129,7 @@ def test_disk_cache_reuses_one_pass(tiny_lm, tmp_path):
 
 def test_reference_model_moments_and_binoculars_by_hand(tiny_lm, tmp_path):
     ref_dir = str(build_tiny_lm(tmp_path / "ref", seed=1))
-    eng = ScoringEngine(EngineConfig(model=tiny_lm, reference_model=ref_dir))
+    eng = ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm, reference_model=ref_dir))
     s = eng.token_stats([TEXTS[2]])[0]
     ids = [eng.doc_id] + eng.tokenizer(TEXTS[2], add_special_tokens=False).input_ids
     with torch.no_grad():
@@ -138,5 +138,5 @@ def test_reference_model_moments_and_binoculars_by_hand(tiny_lm, tmp_path):
     x_ppl = -(lq.exp() * lp).sum(-1).mean().item()
     log_ppl = -lp.gather(-1, torch.tensor(ids[1:]).unsqueeze(-1)).mean().item()
     assert F.binoculars(s) == pytest.approx(-log_ppl / x_ppl, rel=1e-4)
-    single = ScoringEngine(EngineConfig(model=tiny_lm)).token_stats([TEXTS[2]])[0]
+    single = ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm)).token_stats([TEXTS[2]])[0]
     assert F.binoculars(single) == pytest.approx(-log_ppl / np.mean(single.entropy), rel=1e-4)
