@@ -121,6 +121,23 @@ def download_cmd(
         typer.echo(str(path))
 
 
+@app.command("bloom")
+def bloom_cmd(
+    sources: List[str] = typer.Argument(..., help="Reference corpora (JSONL files stream in byte ranges; any corpus format)."),
+    out: Path = typer.Option(Path("reference.bloom"), help="The filter file (safetensors)."),
+    capacity: Optional[int] = typer.Option(None, help="N-grams to size the filter for (default: count them first)."),
+    fpr: float = typer.Option(1e-3, help="Configured false-positive rate."),
+    n: int = typer.Option(8, help="N-gram length (the GPT-2 paper: 8)."),
+    workers: int = typer.Option(0, help="Processes, one shard each (0 = one per core)."),
+    batch_bytes: int = typer.Option(1 << 16, help="Text per hashing batch."),
+) -> None:
+    """Build the memorization study's n-gram Bloom filter from a training corpus (parallel,
+    streaming, resumable)."""
+    from .bloom_build import BloomBuildConfig, build_bloom
+
+    build_bloom(BloomBuildConfig(list(sources), str(out), capacity, fpr, n, workers, batch_bytes))
+
+
 def main() -> None:
     """Entry point: user-facing errors become one line on stderr and exit code 2."""
     try:

@@ -10,36 +10,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .bloom import BloomFilter
-from .ngrams import N, batch_ngram_hashes, ngram_hashes_from_word_hashes, word_hashes, words
-
-
-def count_ngrams(texts: Iterable[str], n: int = N) -> int:
-    return sum(max(0, len(words(t)) - n + 1) for t in texts)
-
-
-def batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for x in items:
-        batch.append(x)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+from .ngrams import N, batch_ngram_hashes, byte_batches, ngram_hashes_from_word_hashes, word_hashes, words
 
 
 def build_filter(texts: Iterable[str], capacity: int, fpr: float = 1e-3, n: int = N,
-                 batch_docs: int = 2048, bloom: BloomFilter | None = None) -> BloomFilter:
+                 bloom: BloomFilter | None = None) -> BloomFilter:
     """Stream texts into a Bloom filter sized for `capacity` n-grams at false-positive rate
-    `fpr` (or into `bloom`, e.g. one shard of a larger build). Memory: the filter plus one batch."""
+    `fpr` (or into `bloom`). Memory: the filter plus one batch. For corpora bigger than memory,
+    in parallel: ovid/bloom_build.py."""
     bloom = bloom or BloomFilter.for_capacity(capacity, fpr)
-    for batch in batched(texts, batch_docs):
+    for batch in byte_batches(texts):
         h, _ = batch_ngram_hashes(batch, n)
         bloom.add(h)
     return bloom
@@ -70,7 +56,7 @@ def overlap_of_words(ws: Sequence[str], bloom: BloomFilter, n: int = N) -> Overl
 
 def longest_hit_run(hits: np.ndarray) -> tuple[int, int]:
     """(start, length) of the longest run of consecutive True values."""
-    best, start, cur_start = (0, 0), 0, None
+    best, cur_start = (0, 0), None
     for i, v in enumerate(np.append(hits, False)):
         if v and cur_start is None:
             cur_start = i
@@ -88,7 +74,7 @@ def exact_ngram_hits(docs: dict, reference_texts: Iterable[str], n: int = N) -> 
     hashes = {key: ngram_hashes_from_word_hashes(word_hashes(list(ws)), n) for key, ws in docs.items()}
     wanted = np.unique(np.concatenate([h for h in hashes.values()] or [np.zeros(0, np.uint64)]))
     found: set[str] = set()
-    for batch in batched(reference_texts, 2048):
+    for batch in byte_batches(reference_texts):
         h, owner = batch_ngram_hashes(batch, n)
         if not len(wanted):
             break

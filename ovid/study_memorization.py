@@ -5,13 +5,11 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from .bloom import BloomFilter
+from .bloom import FORMAT as BLOOM_FORMAT, BloomFilter
 from .corpus import Record, append_jsonl, read_corpus
-from .memorization import (build_filter, continuation_words, count_ngrams, overlap_summary,
+from .memorization import (build_filter, continuation_words, overlap_summary,
                            overlap_table, worst_spans)
-from .ngrams import words
+from .ngrams import count_ngrams, words
 from .splits import split_by_document
 
 
@@ -33,7 +31,7 @@ def reference_split(cfg, human: list[Record]) -> tuple[list[Record], list[Record
 def load_or_build_filter(ref_texts: list[str], path: Path, n: int, fpr: float) -> BloomFilter:
     from .study_run import digest
 
-    key = digest([ref_texts, n, fpr])
+    key = digest([ref_texts, n, fpr, BLOOM_FORMAT])  # a new filter layout rebuilds old files
     marker = path.with_suffix(".key")
     if path.exists() and marker.exists() and marker.read_text() == key:
         return BloomFilter.load(path)

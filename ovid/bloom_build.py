@@ -1,0 +1,153 @@
+"""Build the memorization study's Bloom filter from a corpus too big for memory, in parallel.
+
+The corpus is cut into shards: byte ranges of each JSONL file (a line belongs to the shard its
+first byte falls in), or, for other formats, every W-th record. Each shard is built in its own
+process, streaming its texts in batches of about `batch_bytes`, into a filter of the final size,
+and saved (safetensors, atomically) under `<out>.shards/`; the parent then ORs the shards into
+the output. Memory per worker: the filter plus one batch; in the parent: two filters.
+A killed build resumes: finished shards are reused (their metadata must match this build).
+Without `capacity`, a first parallel pass counts the n-grams to size the filter.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .bloom import BloomFilter
+from .errors import CorpusError, OvidError
+from .hardware import cores
+from .ngrams import BATCH_BYTES, N, batch_ngram_hashes, byte_batches, count_ngrams
+
+
+@dataclass
+class BloomBuildConfig:
+    sources: list[str] = field(default_factory=list)  # corpora (JSONL streams by byte range)
+    out: str = "reference.bloom"  # the filter file
+    capacity: int | None = None  # n-grams to size for; None = count them first (one more pass)
+    fpr: float = 1e-3  # configured false-positive rate
+    n: int = N  # n-gram length
+    workers: int = 0  # processes; 0 = one per core
+    batch_bytes: int = BATCH_BYTES  # text per hashing batch (bounds a worker's memory)
+
+
+@dataclass(frozen=True)
+class Shard:
+    source: str
+    start: int = 0  # byte range of a JSONL file
+    end: int = 0
+    stripe: int = 0  # or: records i with i % stripes == stripe, for other formats
+    stripes: int = 1
+
+
+def plan_shards(sources: list[str], workers: int) -> list[Shard]:
+    shards = []
+    for src in sources:
+        if src.endswith(".jsonl") and Path(src).is_file():
+            size = Path(src).stat().st_size
+            cuts = np.linspace(0, size, workers + 1).astype(int)
+            shards += [Shard(src, int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+        else:
+            shards += [Shard(src, stripe=i, stripes=workers) for i in range(workers)]
+    return shards
+
+
+def _jsonl_range(shard: Shard) -> Iterator[str]:
+    with open(shard.source, "rb") as f:
+        if shard.start > 0:
+            f.seek(shard.start - 1)
+            f.readline()  # finish the line that began before this shard
+        while f.tell() < shard.end:
+            at = f.tell()
+            line = f.readline()
+            if not line:
+                break
+            if not line.strip():
+                continue
+            try:
+                text = json.loads(line)["text"]
+            except (ValueError, KeyError, TypeError):
+                raise CorpusError(f"{shard.source} (line at byte {at}): expected a JSON object with a "
+                                  f"string 'text' field: {line[:60]!r}") from None
+            if not isinstance(text, str):
+                raise CorpusError(f"{shard.source} (line at byte {at}): 'text' is not a string")
+            yield text
+
+
+def shard_texts(shard: Shard) -> Iterator[str]:
+    if shard.stripes == 1 and shard.source.endswith(".jsonl"):
+        yield from _jsonl_range(shard)
+        return
+    from .corpus import read_corpus
+
+    for i, rec in enumerate(read_corpus(shard.source)):
+        if i % shard.stripes == shard.stripe:
+            yield rec.text
+
+
+def count_shard(shard: Shard, n: int) -> int:
+    return count_ngrams(shard_texts(shard), n)
+
+
+def build_shard(shard: Shard, m: int, k: int, n: int, batch_bytes: int, path: str) -> str:
+    bloom = BloomFilter(m, k, np.zeros(m // 64, dtype=np.uint64))
+    for batch in byte_batches(shard_texts(shard), batch_bytes):
+        bloom.add(batch_ngram_hashes(batch, n)[0])
+    bloom.save(path, shard=asdict(shard), n=n)
+    return path
+
+
+def _shard_is_done(path: Path, shard: Shard, m: int, k: int, n: int) -> bool:
+    if not path.exists():
+        return False
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            meta = f.metadata() or {}
+    except Exception:
+        return False
+    return (meta.get("m"), meta.get("k"), meta.get("n"), meta.get("shard")) == \
+        (str(m), str(k), json.dumps(n), json.dumps(asdict(shard)))
+
+
+def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
+    """Build (or resume) the filter of cfg.sources into cfg.out; returns it."""
+    if not cfg.sources:
+        raise OvidError("no corpus given to build a Bloom filter from")
+    for src in cfg.sources:
+        if not src.startswith(("hf:", "ovid:")) and not Path(src).exists():
+            raise CorpusError(f"{src}: no such file or folder")
+    workers = cfg.workers or cores()
+    shards = plan_shards(cfg.sources, workers)
+    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
+    with ProcessPoolExecutor(max_workers=min(workers, len(shards))) as pool:
+        capacity = cfg.capacity
+        if capacity is None:
+            capacity = sum(pool.map(count_shard, shards, [cfg.n] * len(shards)))
+            say(f"counted {capacity:,} {cfg.n}-grams")
+        sized = BloomFilter.for_capacity(capacity, cfg.fpr)
+        m, k = sized.m, sized.k
+        del sized
+        folder = Path(str(cfg.out) + ".shards")
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = [folder / f"shard-{i:04d}-of-{len(shards):04d}.bloom" for i in range(len(shards))]
+        todo = [i for i, p in enumerate(paths) if not _shard_is_done(p, shards[i], m, k, cfg.n)]
+        say(f"building {len(todo)} of {len(shards)} shards in {min(workers, len(shards))} processes "
+            f"({m / 8 / 2**20:.1f} MiB filter, k={k})")
+        list(pool.map(build_shard, [shards[i] for i in todo], [m] * len(todo), [k] * len(todo),
+                      [cfg.n] * len(todo), [cfg.batch_bytes] * len(todo), [str(paths[i]) for i in todo]))
+    merged = BloomFilter.load(paths[0])
+    for p in paths[1:]:
+        merged.merge(BloomFilter.load(p))
+    merged.save(cfg.out, n=cfg.n, fpr=cfg.fpr, capacity=capacity, sources=cfg.sources)
+    shutil.rmtree(folder)
+    say(f"wrote {cfg.out}: {merged.n_added:,} {cfg.n}-grams added, estimated fpr {merged.estimated_fpr():.2e}")
+    return merged
+
