@@ -1,4 +1,5 @@
-"""Sample one batch from a causal LM: left-padded prompts, KV cache, a seed per batch."""
+"""Sample one batch from a causal LM: left-padded prompts, KV cache, a seed per batch, and
+ovid's sampler (generate/sampler.py) in place of transformers' slower one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from typing import Sequence
 import torch
 
 from .config import Decoding
+from .sampler import sampling_kwargs
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def sample_batch(model, prompts: Sequence[Sequence[int]], decoding: Decoding, ma
         torch.manual_seed(seed)
         out = model.generate(input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device),
                              max_new_tokens=max_tokens, eos_token_id=sorted(stop_ids),
-                             pad_token_id=pad_id, **decoding.generate_kwargs())
+                             pad_token_id=pad_id, **sampling_kwargs(decoding))
     new = out[:, input_ids.shape[1]:].tolist()
     samples = []
     for p, row in zip(prompts, new):
