@@ -155,15 +155,7 @@ def _source(spec: ModelSpec) -> tuple[str, dict]:
     """Where from_pretrained should look, and the extra keyword arguments it needs."""
     if spec.offline:
         folder, gguf_file = spec.locate()
-        if not gguf_file:
-            return folder, {}
-        # Dense weights in the asked dtype. Without this, transformers 5 warns that GGUF weights
-        # "stay packed and compute in float32", then (no GGUF kernel for the CPU) dequantizes them
-        # anyway; we checked: plain nn.Linear layers with dense bf16/fp32 weights, bf16 matmuls
-        # in the profile (benchmarks/RESULTS.md). Saying so up front silences a wrong warning.
-        from transformers.utils.quantization_config import GgufConfig
-
-        return folder, {"gguf_file": gguf_file, "quantization_config": GgufConfig(dequantize=True)}
+        return folder, ({"gguf_file": gguf_file} if gguf_file else {})
     if is_cached(spec.hub_id):
         return spec.hub_id, {"local_files_only": True}
     if not hub_reachable():
@@ -207,7 +199,18 @@ def fresh_causal_lm(name: str, dtype: str = "auto"):
     from transformers import AutoModelForCausalLM
 
     use_all_cores()
-    model = _from_pretrained(AutoModelForCausalLM, resolve(name), dtype=parse_dtype(dtype))
+    spec = resolve(name)
+    extra = {}
+    if spec.offline and spec.locate()[1]:
+        # Dense weights in the asked dtype. Without this, transformers 5 warns that GGUF weights
+        # "stay packed and compute in float32", then (no GGUF kernel for the CPU) dequantizes
+        # them anyway; we checked: plain nn.Linear layers with dense bf16/fp32 weights, bf16
+        # matmuls in the profile (benchmarks/RESULTS.md). Saying so silences a wrong warning.
+        # (Models only: a tokenizer would keep the config and fail to save.)
+        from transformers.utils.quantization_config import GgufConfig
+
+        extra["quantization_config"] = GgufConfig(dequantize=True)
+    model = _from_pretrained(AutoModelForCausalLM, spec, dtype=parse_dtype(dtype), **extra)
     return model.to(device()).eval()
 
 

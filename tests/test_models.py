@@ -5,6 +5,8 @@ import sys
 import pytest
 
 from ovid.errors import ModelUnavailable
+from conftest import needs_smollm2
+from ovid.hardware import resolve_dtype
 from ovid.models import REGISTRY, family_members, load_causal_lm, resolve
 
 OFFLINE_ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -63,3 +65,19 @@ def test_model_loaded_once_per_process(tiny_lm):
     a = load_causal_lm(tiny_lm)
     b = load_causal_lm(tiny_lm)
     assert a[0] is b[0] and a[1] is b[1]
+    assert load_causal_lm(tiny_lm, "auto")[0] is load_causal_lm(tiny_lm, resolve_dtype("auto"))[0]
+
+
+@needs_smollm2
+def test_gguf_model_loads_dense_and_its_tokenizer_saves(tmp_path, capfd):
+    import torch
+
+    from ovid.models import fresh_causal_lm, load_tokenizer
+
+    model = fresh_causal_lm("smollm2-135m", "bfloat16")
+    assert "packed is fastest" not in capfd.readouterr().err  # the misleading warning is gone
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 211 and all(type(m) is torch.nn.Linear for m in linears)
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+    load_tokenizer("smollm2-135m").save_pretrained(tmp_path)  # no quantization config inside
+    assert (tmp_path / "tokenizer_config.json").exists()
