@@ -35,6 +35,7 @@ from _machine import describe  # noqa: E402
 
 from ovid.bloom import BloomFilter  # noqa: E402
 from ovid.bloom_build import BloomBuildConfig, build_bloom  # noqa: E402
+from ovid.memorization import build_filter  # noqa: E402
 from ovid.ngrams import batch_ngram_hashes, byte_batches, count_ngrams, words  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fastdetectgpt"
@@ -62,13 +63,6 @@ def set_query(grams: set[str], texts: list[str]) -> np.ndarray:
         ws = words(t)
         hits.extend(" ".join(ws[i:i + 8]) in grams for i in range(len(ws) - 7))
     return np.array(hits, dtype=bool)
-
-
-def bloom_build(texts: list[str], capacity: int, fpr: float) -> BloomFilter:
-    bf = BloomFilter.for_capacity(capacity, fpr)
-    for batch in byte_batches(texts):
-        bf.add(batch_ngram_hashes(batch)[0])
-    return bf
 
 
 def bloom_query(bf: BloomFilter, texts: list[str]) -> np.ndarray:
@@ -106,7 +100,7 @@ def main(argv=None) -> None:
     for r in range(args.runs):
         grams, t_set_build = timed(set_build, ref)
         set_hits, t_set_query = timed(set_query, grams, queries)
-        bf, t_bloom_build = timed(bloom_build, ref, capacity, args.fpr)
+        bf, t_bloom_build = timed(build_filter, ref, capacity, args.fpr)
         bloom_hits, t_bloom_query = timed(bloom_query, bf, queries)
         _, t_sharded = timed(build_bloom, BloomBuildConfig([str(corpus)], str(tmp / "ref.bloom"), capacity, args.fpr),
                              False)

@@ -211,6 +211,20 @@ class ScoringEngine:
         return [{k: v[bounds[i]:bounds[i + 1]] for k, v in flat.items()} for i in range(len(rows))]
 
 
+class EngineBacked:
+    """Mixin for detectors scored from the engine: their model, dtype, window, budget and cache
+    settings name one shared engine."""
+    reference_model: str | None = None
+
+    def engine(self, model: str | None = None) -> "ScoringEngine":
+        return get_engine(EngineConfig(model or self.model, self.reference_model, self.dtype, self.max_length,
+                                       None, self.token_budget, self.cache_dir))
+
+    def token_stats(self, texts: Sequence[str], ids: Sequence[str] | None = None,
+                    progress: bool = False) -> list[TokenStats]:
+        return self.engine().token_stats(texts, ids, progress)
+
+
 def get_engine(config: EngineConfig) -> ScoringEngine:
     """One engine per configuration per process, so detectors share models and statistics."""
     return _shared_engine(replace(config, dtype=resolve_dtype(config.dtype)))

@@ -12,14 +12,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .engine import EngineConfig, get_engine
+from .engine import EngineBacked
 from .features import feature_vector
 from .registry import register
 from .sklearn_trained import SklearnTrainedDetector
 
 
 @register("ensemble")
-class Ensemble(SklearnTrainedDetector):
+class Ensemble(EngineBacked, SklearnTrainedDetector):
     def __init__(self, models: Sequence[str] = ("smollm2-135m",), dtype: str = "auto",
                  classifier: str | None = None, learner: str = "logistic", C: float = 1.0,
                  max_length: int | None = None, token_budget: int = 4096, cache_dir: str | None = None):
@@ -32,11 +32,15 @@ class Ensemble(SklearnTrainedDetector):
         self.token_budget = token_budget
         self.cache_dir = cache_dir
 
+    @property
+    def model(self) -> str:
+        """The first scoring model: whose statistics `token_stats` returns."""
+        return self.models[0]
+
     def _features(self, texts, ids=None, progress=False):
         cols = []
         for m in self.models:
-            eng = get_engine(EngineConfig(m, None, self.dtype, self.max_length, None, self.token_budget, self.cache_dir))
-            cols.append(np.stack([feature_vector(s) for s in eng.token_stats(texts, ids, progress)]))
+            cols.append(np.stack([feature_vector(s) for s in self.engine(m).token_stats(texts, ids, progress)]))
         if self.classifier:
             from .persistence import load_detector
             if getattr(self, "_classifier_det", None) is None:

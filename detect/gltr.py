@@ -8,14 +8,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .engine import EngineConfig, get_engine
+from .engine import EngineBacked
 from .features import feature_vector, gltr_buckets
 from .registry import register
 from .sklearn_trained import SklearnTrainedDetector
 
 
 @register("gltr")
-class GLTR(SklearnTrainedDetector):
+class GLTR(EngineBacked, SklearnTrainedDetector):
     def __init__(self, model: str = "smollm2-135m", dtype: str = "auto",
                  max_length: int | None = None, token_budget: int = 4096,
                  cache_dir: str | None = None, C: float = 1.0):
@@ -26,13 +26,6 @@ class GLTR(SklearnTrainedDetector):
         self.cache_dir = cache_dir
         self.C = C
 
-    def _engine(self):
-        return get_engine(EngineConfig(self.model, None, self.dtype, self.max_length, None,
-                                       self.token_budget, self.cache_dir))
-
-    def token_stats(self, texts, ids=None, progress=False):
-        return self._engine().token_stats(texts, ids, progress)
-
     def _features(self, texts, ids=None, progress=False):
         return np.stack([feature_vector(s) for s in self.token_stats(texts, ids, progress)])
 
@@ -41,7 +34,7 @@ class GLTR(SklearnTrainedDetector):
 
     def token_buckets(self, text: str) -> list[tuple[str, int]]:
         """(token text, bucket 0-3) for each token of `text`, for GLTR-style colouring."""
-        engine = self._engine()  # the same engine (and statistics cache) as scoring
+        engine = self.engine()  # the same engine (and statistics cache) as scoring
         s = engine.token_stats([text])[0]
         tok = engine.tokenizer
         pieces = [tok.decode([int(t)]) for t in s.token_ids]

@@ -6,11 +6,11 @@ from typing import Callable, ClassVar, Sequence
 import numpy as np
 
 from .base import Detector
-from .engine import EngineConfig, get_engine
+from .engine import EngineBacked
 from .features import TokenStats
 
 
-class LMStatisticDetector(Detector):
+class LMStatisticDetector(EngineBacked, Detector):
     statistic: ClassVar[Callable[[TokenStats], float]]
 
     def __init__(self, model: str = "smollm2-135m", reference_model: str | None = None,
@@ -22,14 +22,6 @@ class LMStatisticDetector(Detector):
         self.max_length = max_length
         self.token_budget = token_budget
         self.cache_dir = cache_dir
-
-    def engine_config(self) -> EngineConfig:
-        return EngineConfig(self.model, self.reference_model, self.dtype, self.max_length,
-                            None, self.token_budget, self.cache_dir)
-
-    def token_stats(self, texts: Sequence[str], ids: Sequence[str] | None = None,
-                    progress: bool = False) -> list[TokenStats]:
-        return get_engine(self.engine_config()).token_stats(texts, ids, progress)
 
     def score(self, texts: Sequence[str], ids: Sequence[str] | None = None,
               progress: bool = False) -> np.ndarray:

@@ -32,8 +32,9 @@ class BloomFilter:
     bits: np.ndarray  # (ceil(m / 64),) uint64
     n_added: int = 0  # items added (with repeats), for the reported load
 
-    @classmethod
-    def for_capacity(cls, n_items: int, fpr: float) -> "BloomFilter":
+    @staticmethod
+    def shape_for(n_items: int, fpr: float) -> tuple[int, int]:
+        """(m bits, k hashes) for n items at false-positive rate fpr."""
         if not 0 < fpr < 1:
             raise OvidError(f"false-positive rate must be in (0, 1), got {fpr}")
         n = max(1, n_items)
@@ -41,8 +42,15 @@ class BloomFilter:
         if words >= 1 << 32:
             raise OvidError(f"a filter for {n_items:,} items at fpr {fpr} needs {words * 8 / 2**30:.0f} GiB; "
                             f"build shards of the corpus or raise the fpr")
-        k = max(1, round(64 * words / n * math.log(2)))
-        return cls(64 * words, k, np.zeros(words, dtype=np.uint64))
+        return 64 * words, max(1, round(64 * words / n * math.log(2)))
+
+    @classmethod
+    def empty(cls, m: int, k: int) -> "BloomFilter":
+        return cls(m, k, np.zeros(m // 64, dtype=np.uint64))
+
+    @classmethod
+    def for_capacity(cls, n_items: int, fpr: float) -> "BloomFilter":
+        return cls.empty(*cls.shape_for(n_items, fpr))
 
     def _probes(self, hashes: np.ndarray):
         """Yield (word index, bit mask), each (block,), for probe i = 0..k-1 of a block of hashes."""

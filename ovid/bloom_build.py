@@ -96,7 +96,7 @@ def count_shard(shard: Shard, n: int) -> int:
 
 
 def build_shard(shard: Shard, m: int, k: int, n: int, batch_bytes: int, path: str) -> str:
-    bloom = BloomFilter(m, k, np.zeros(m // 64, dtype=np.uint64))
+    bloom = BloomFilter.empty(m, k)
     for batch in byte_batches(shard_texts(shard), batch_bytes):
         bloom.add(batch_ngram_hashes(batch, n)[0])
     bloom.save(path, shard=asdict(shard), n=n)
@@ -132,9 +132,7 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
         if capacity is None:
             capacity = sum(pool.map(count_shard, shards, [cfg.n] * len(shards)))
             say(f"counted {capacity:,} {cfg.n}-grams")
-        sized = BloomFilter.for_capacity(capacity, cfg.fpr)
-        m, k = sized.m, sized.k
-        del sized
+        m, k = BloomFilter.shape_for(capacity, cfg.fpr)
         folder = Path(str(cfg.out) + ".shards")
         folder.mkdir(parents=True, exist_ok=True)
         paths = [folder / f"shard-{i:04d}-of-{len(shards):04d}.bloom" for i in range(len(shards))]

@@ -165,8 +165,17 @@ def _source(spec: ModelSpec) -> tuple[str, dict]:
     return spec.hub_id, {}
 
 
-def _from_pretrained(loader, spec: ModelSpec, **kwargs):
+def _from_pretrained(loader, spec: ModelSpec, dense_gguf: bool = False, **kwargs):
     where, extra = _source(spec)
+    if dense_gguf and "gguf_file" in extra:
+        # Dense weights in the asked dtype. Without this, transformers 5 warns that GGUF weights
+        # "stay packed and compute in float32", then (no GGUF kernel for the CPU) dequantizes
+        # them anyway; we checked: plain nn.Linear layers with dense bf16/fp32 weights, bf16
+        # matmuls in the profile (benchmarks/RESULTS.md). Saying so silences a wrong warning.
+        # (Models only: a tokenizer would keep the config and fail to save.)
+        from transformers.utils.quantization_config import GgufConfig
+
+        extra["quantization_config"] = GgufConfig(dequantize=True)
     try:
         return loader.from_pretrained(where, **extra, **kwargs)
     except OSError as e:
@@ -199,18 +208,7 @@ def fresh_causal_lm(name: str, dtype: str = "auto"):
     from transformers import AutoModelForCausalLM
 
     use_all_cores()
-    spec = resolve(name)
-    extra = {}
-    if spec.offline and spec.locate()[1]:
-        # Dense weights in the asked dtype. Without this, transformers 5 warns that GGUF weights
-        # "stay packed and compute in float32", then (no GGUF kernel for the CPU) dequantizes
-        # them anyway; we checked: plain nn.Linear layers with dense bf16/fp32 weights, bf16
-        # matmuls in the profile (benchmarks/RESULTS.md). Saying so silences a wrong warning.
-        # (Models only: a tokenizer would keep the config and fail to save.)
-        from transformers.utils.quantization_config import GgufConfig
-
-        extra["quantization_config"] = GgufConfig(dequantize=True)
-    model = _from_pretrained(AutoModelForCausalLM, spec, dtype=parse_dtype(dtype), **extra)
+    model = _from_pretrained(AutoModelForCausalLM, resolve(name), dense_gguf=True, dtype=parse_dtype(dtype))
     return model.to(device()).eval()
 
 

@@ -105,19 +105,24 @@ def ngram_hashes(text: str, n: int = N) -> np.ndarray:
     return batch_ngram_hashes([text], n)[0]
 
 
+def _batch_words(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Many texts as one byte array: (bytes, word starts, word ends, text index of each word)."""
+    encoded = [t.lower().encode("utf-8", "replace") for t in texts]
+    buf = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)  # "\n" separates like any other non-word byte
+    starts, ends = word_spans(buf)
+    text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
+    return buf, starts, ends, np.searchsorted(text_starts, starts, side="right") - 1
+
+
 def batch_ngram_hashes(texts: Iterable[str], n: int = N) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of all n-grams of many texts in one vectorised pass.
 
     Returns (hashes, owner): owner[i] is the index of the text n-gram i comes from. N-grams that
     would cross from one text into the next are dropped."""
-    encoded = [t.lower().encode("utf-8", "replace") for t in texts]
-    buf = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)  # "\n" separates like any other non-word byte
-    starts, ends = word_spans(buf)
+    buf, starts, ends, owner_of_word = _batch_words(texts)
     h = ngram_hashes_from_word_hashes(hash_spans(buf, starts, ends), n)
     if len(h) == 0:
         return h, np.zeros(0, dtype=np.int64)
-    text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
-    owner_of_word = np.searchsorted(text_starts, starts, side="right") - 1
     keep = owner_of_word[:len(h)] == owner_of_word[n - 1:]  # the n-gram ends inside its text
     return h[keep], owner_of_word[:len(h)][keep]
 
@@ -126,10 +131,7 @@ def count_ngrams(texts: Iterable[str], n: int = N) -> int:
     """Number of n-grams in the texts (none crossing from one text into the next)."""
     total = 0
     for batch in byte_batches(texts):
-        encoded = [t.lower().encode("utf-8", "replace") for t in batch]
-        starts, _ = word_spans(np.frombuffer(b"\n".join(encoded), dtype=np.uint8))
-        text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
-        per_text = np.bincount(np.searchsorted(text_starts, starts, side="right") - 1, minlength=len(batch))
+        per_text = np.bincount(_batch_words(batch)[3], minlength=len(batch))
         total += int(np.maximum(per_text - n + 1, 0).sum())
     return total
 

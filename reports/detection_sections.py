@@ -26,6 +26,17 @@ def present(data: StudyData, name: str, what: str) -> pd.DataFrame | Note:
     return df
 
 
+def figure_from_table(data: StudyData, table: str, what: str, plot, figures_dir: Path, png: str,
+                      title: str, caption: str) -> Block:
+    """Plot `table` with `plot(df, path)` into a Figure linking the table, or the note saying why
+    it is missing."""
+    df = present(data, table, what)
+    if isinstance(df, Note):
+        return df
+    plot(df, figures_dir / png)
+    return Figure(FIGURES_LINK + png, title, caption, TABLES_LINK + table)
+
+
 def target_fpr(data: StudyData) -> float | None:
     """The FPR the study fixed its thresholds at (summary.csv, else study.json)."""
     summary = data.table("summary.csv")
@@ -117,25 +128,15 @@ def detection_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
 def transfer_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
     """Cross-size transfer heat map and detection against text length."""
     blocks: list[Block] = [Heading("Cross-size transfer", 2, "cross-size")]
-    cross = present(data, "cross_size.csv", "the cross-size transfer part")
-    if isinstance(cross, Note):
-        blocks.append(cross)
-    else:
-        plots.plot_cross_size(cross, figures_dir / "cross_size.png")
-        blocks.append(Figure(
-            FIGURES_LINK + "cross_size.png", "AUROC heat map: trained on one corpus, tested on another",
-            "AUROC of a detector trained on the row's corpus and tested on the column's; "
-            "both ordered by model size.", TABLES_LINK + "cross_size.csv"))
+    blocks.append(figure_from_table(
+        data, "cross_size.csv", "the cross-size transfer part", plots.plot_cross_size, figures_dir,
+        "cross_size.png", "AUROC heat map: trained on one corpus, tested on another",
+        "AUROC of a detector trained on the row's corpus and tested on the column's; "
+        "both ordered by model size."))
     blocks.append(Heading("Text length", 2, "length"))
-    length = present(data, "length.csv", "the text-length part")
-    if isinstance(length, Note):
-        blocks.append(length)
-    else:
-        plots.plot_length(length, figures_dir / "length.png")
-        blocks.append(Figure(
-            FIGURES_LINK + "length.png", "AUROC against text length",
-            "Human and machine texts truncated to the same number of tokens.",
-            TABLES_LINK + "length.csv"))
+    blocks.append(figure_from_table(
+        data, "length.csv", "the text-length part", plots.plot_length, figures_dir, "length.png",
+        "AUROC against text length", "Human and machine texts truncated to the same number of tokens."))
     return blocks
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import fmt, plots
-from .blocks import GLTR_BUCKETS, Block, Details, Figure, Heading, Note, Paragraph, Table, TokenColouring
+from .blocks import GLTR_BUCKETS, Block, Details, Heading, Note, Paragraph, Table, TokenColouring
 from .data import GltrExample, StudyData
-from .detection_sections import FIGURES_LINK, TABLES_LINK, ngram_n, overlap_order, present
+from .detection_sections import TABLES_LINK, figure_from_table, ngram_n, overlap_order, present
 
 HASH_DIGITS = 16  # enough of a sha256 to tell files apart in a table; study.json keeps all 64
 
@@ -65,16 +65,11 @@ def memorization_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
             caption=f"Share of each document's {n}-grams found in the reference "
                     f"(documents with at least one {n}-gram).",
             csv=TABLES_LINK + "overlap_summary.csv", numeric=frozenset(range(1, 6))))
-    docs = present(data, "overlap_docs.csv", "the overlap CDF")
-    if isinstance(docs, Note):
-        blocks.append(docs)
-    else:
-        plots.plot_overlap_cdf(docs, figures_dir / "overlap_cdf.png", ngram=n)
-        blocks.append(Figure(
-            FIGURES_LINK + "overlap_cdf.png", f"Cumulative distribution of {n}-gram overlap per group",
-            "Log x axis: documents with no overlap at all are drawn at the axis floor (see its "
-            "label); the curve's height there is the share with zero overlap.",
-            TABLES_LINK + "overlap_docs.csv"))
+    blocks.append(figure_from_table(
+        data, "overlap_docs.csv", "the overlap CDF", lambda df, path: plots.plot_overlap_cdf(df, path, ngram=n),
+        figures_dir, "overlap_cdf.png", f"Cumulative distribution of {n}-gram overlap per group",
+        "Log x axis: documents with no overlap at all are drawn at the axis floor (see its "
+        "label); the curve's height there is the share with zero overlap."))
     spans = present(data, "overlap_spans.csv", "the overlapping spans")
     if isinstance(spans, Note):
         blocks.append(spans)

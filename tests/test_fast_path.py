@@ -9,6 +9,7 @@ from ovid.detect.engine import EngineConfig, ScoringEngine
 from ovid.detect.forward import repeated_blocks
 from ovid.detect.fused_stats import fused_token_statistics
 from ovid.detect.stats import STAT_NAMES, token_statistics
+from ovid.errors import OvidError
 
 TEXTS = ["The quick brown fox jumps over the lazy dog.",
          "People found the samples convincing, and detectors caught most of them. " * 3,
@@ -57,7 +58,7 @@ def test_auto_compiles_only_large_jobs(tiny_lm, monkeypatch):
     monkeypatch.setattr(engine_mod, "COMPILE_MIN_TOKENS", 10)
     stats_of(eng, TEXTS)
     assert eng.compiled
-    with pytest.raises(Exception, match="compile must be auto, always or never, got 'yes'"):
+    with pytest.raises(OvidError, match="compile must be auto, always or never, got 'yes'"):
         ScoringEngine(EngineConfig(tiny_lm, compile="yes"))
 
 
