@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import describe  # noqa: E402
-
 from ovid import make_detector  # noqa: E402
 from ovid.corpus import read_corpus  # noqa: E402
 from ovid.detect.features import SCALAR_FEATURES  # noqa: E402
 from ovid.metrics import auroc, tpr_at_fpr  # noqa: E402
 from ovid.splits import split_by_document  # noqa: E402
+
+from _machine import describe  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "fastdetectgpt"

@@ -22,13 +22,13 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import describe  # noqa: E402
-
 from ovid.corpus import read_corpus  # noqa: E402
 from ovid.generate import Decoding  # noqa: E402
 from ovid.generate.sampler import sampling_kwargs  # noqa: E402
 from ovid.generate.sampling import left_pad  # noqa: E402
 from ovid.models import document_token_id, load_causal_lm  # noqa: E402
+
+from _machine import describe  # noqa: E402
 
 
 def run_once(model, prompts, max_tokens: int, seed: int, sampler: str) -> tuple[int, float]:

@@ -8,9 +8,9 @@ first half of the texts; queries are the second half.
 Both sides start from raw text, normalisation (lower-case, alphanumeric words) included:
 
 - set: 8-gram strings " ".join(words[i:i+8]) into a Python set; queries are `in` tests;
-- bloom: ovid.ngrams.batch_ngram_hashes (numpy over the text bytes) into ovid.bloom.BloomFilter,
+- bloom: ovid.overlap.ngrams.batch_ngram_hashes (numpy over the text bytes) into ovid.overlap.bloom.BloomFilter,
   one process (the per-core figure);
-- sharded: `ovid bloom` (ovid.bloom_build) on the reference written as JSONL, one process per
+- sharded: `ovid bloom` (ovid.overlap.bloom_build) on the reference written as JSONL, one process per
   core, counting pass skipped (capacity given), JSON parsing and the merge included.
 
 Memory: the filter's bytes vs the set's traced allocations, per million 8-grams. FPR: the share
@@ -31,12 +31,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import describe  # noqa: E402
+from ovid.overlap.bloom import BloomFilter  # noqa: E402
+from ovid.overlap.bloom_build import BloomBuildConfig, build_bloom  # noqa: E402
+from ovid.overlap.measure import build_filter  # noqa: E402
+from ovid.overlap.ngrams import batch_ngram_hashes, byte_batches, count_ngrams, words  # noqa: E402
 
-from ovid.bloom import BloomFilter  # noqa: E402
-from ovid.bloom_build import BloomBuildConfig, build_bloom  # noqa: E402
-from ovid.memorization import build_filter  # noqa: E402
-from ovid.ngrams import batch_ngram_hashes, byte_batches, count_ngrams, words  # noqa: E402
+from _machine import describe  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fastdetectgpt"
 
@@ -102,7 +102,7 @@ def main(argv=None) -> None:
         set_hits, t_set_query = timed(set_query, grams, queries)
         bf, t_bloom_build = timed(build_filter, ref, capacity, args.fpr)
         bloom_hits, t_bloom_query = timed(bloom_query, bf, queries)
-        _, t_sharded = timed(build_bloom, BloomBuildConfig([str(corpus)], str(tmp / "ref.bloom"), capacity, args.fpr),
+        _, t_sharded = timed(build_bloom, BloomBuildConfig(sources=[str(corpus)], out=str(tmp / "ref.bloom"), capacity=capacity, fpr=args.fpr),
                              False)
         assert len(set_hits) == len(bloom_hits) == n_query and not (set_hits & ~bloom_hits).any()
         rounds.append({"set_build": n_ref / t_set_build, "set_query": n_query / t_set_query,

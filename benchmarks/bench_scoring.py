@@ -28,14 +28,14 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import describe  # noqa: E402
-
 from ovid.corpus import read_corpus  # noqa: E402
 from ovid.detect.engine import EngineConfig, ScoringEngine  # noqa: E402
 from ovid.detect.features import TokenStats, fast_detectgpt  # noqa: E402
 from ovid.detect.stats import token_statistics  # noqa: E402
 from ovid.metrics import auroc  # noqa: E402
 from ovid.models import document_token_id, load_causal_lm  # noqa: E402
+
+from _machine import describe  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fastdetectgpt"
 
@@ -73,7 +73,7 @@ def main(argv=None) -> None:
     print(machine, flush=True)
     model, tok = load_causal_lm(args.model, "float32")
     doc_id = document_token_id(args.model)
-    engine = ScoringEngine(EngineConfig(args.model, dtype=args.dtype, token_budget=args.token_budget,
+    engine = ScoringEngine(EngineConfig(model=args.model, dtype=args.dtype, token_budget=args.token_budget,
                                         compile=args.compile))
     t0 = time.perf_counter()
     engine._compute(texts, progress=False)

@@ -1,8 +1,11 @@
 """Machine-text detectors behind one protocol: `make_detector(name, **params)`, `.fit`,
 `.score` (higher = more machine-like), `.calibrate`, `.predict_proba`, `.predict`, `.save`, and
-`load_detector(folder)`. Detector modules import lazily through the registry."""
-from .base import Detector, NotFittedError
-from .persistence import load_detector
-from .registry import detector_names, make_detector, register
+`load_detector(folder)`. Names and detector modules load on first use (the registry's entries
+are lazy too), so importing this package loads neither torch nor transformers."""
+from ovid.lazy import lazy_exports
 
-__all__ = ["Detector", "NotFittedError", "make_detector", "load_detector", "register", "detector_names"]
+_EXPORTS = {"Detector": "base", "NotFittedError": "base", "load_detector": "persistence",
+            "make_detector": "registry", "register": "registry", "detector_names": "registry",
+            "score_files": "score_job", "train_detector": "train_job", "TrainJob": "train_job"}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

@@ -13,7 +13,7 @@ import json
 import math
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -23,23 +23,11 @@ from safetensors.torch import load_file, save_file
 
 from ovid.atomic import write_json
 from ovid.metrics import auroc
+from ovid.padding import pad_rows
+
+from .params import TrainConfig
 
 CKPT = "checkpoint"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    max_length: int = 256  # tokens per crop incl. special tokens (OpenAI's detector: up to 512)
-    min_length: int = 16  # shortest random crop, so short texts are seen in training
-    epochs: int = 3
-    batch_size: int = 16
-    lr: float = 5e-5  # AdamW peak learning rate
-    weight_decay: float = 0.01
-    warmup: float = 0.1  # share of steps spent warming up linearly
-    patience: int = 2  # evaluations without a better validation AUROC before stopping
-    eval_every: int = 0  # steps between validations; 0 = once per epoch
-    checkpoint_every: int = 50  # steps between checkpoints (and at each validation)
-    seed: int = 0
 
 
 def special_ids(tokenizer) -> tuple[list[int], list[int]]:
@@ -68,12 +56,7 @@ def windows(ids: Sequence[int], size: int) -> list[list[int]]:
 
 
 def collate(rows: Sequence[Sequence[int]], pad_id: int) -> dict[str, torch.Tensor]:
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-        mask[i, :len(r)] = 1
+    ids, mask = pad_rows(rows, pad_id)
     return {"input_ids": ids, "attention_mask": mask}
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -29,36 +29,17 @@ from tqdm import tqdm
 from ovid.errors import OvidError
 from ovid.hardware import resolve_dtype
 from ovid.models import document_token_id, load_causal_lm
+from ovid.padding import pad_rows
 
 from .features import TokenStats
 from .forward import ScoredLogits
 from .fused_stats import fused_token_statistics
+from .params import EngineConfig
 from .stats import STAT_NAMES
 from .stats_cache import StatsCache
 
 COMPILE_MIN_TOKENS = 100_000  # measured break-even of the compile time: ~60k-150k tokens
 HEAD_BLOCK_ELEMENTS = 12_582_912  # logits per output-layer block (256 positions of a 49k vocabulary)
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    model: str = "smollm2-135m"  # scoring model (Binoculars' performer)
-    reference_model: str | None = None  # sampling/observer model; None = the scoring model itself
-    dtype: str = "auto"  # weights: auto = bfloat16 where native, else float32; statistics in float32
-    max_length: int | None = None  # window in tokens (incl. document token); None = min(model's, 1024)
-    stride: int | None = None  # new tokens scored per later window; None = half the window
-    token_budget: int = 4096  # padded tokens per forward batch
-    cache_dir: str | None = None  # on-disk statistics cache; None = memory only
-    # torch.compile the decoder blocks and the statistics: always, never, or auto = once one call
-    # has COMPILE_MIN_TOKENS tokens to score (the one-time compile costs ~10-30 s on 2 cores)
-    compile: str = "auto"
-
-    def key(self, window: int, stride: int) -> str:
-        d = asdict(self)
-        for k in ("cache_dir", "token_budget", "compile"):  # do not change the statistics
-            d.pop(k)
-        d.update(max_length=window, stride=stride)
-        return "|".join(f"{k}={v}" for k, v in sorted(d.items()))
 
 
 @dataclass(frozen=True)
@@ -182,12 +163,7 @@ class ScoringEngine:
 
     def _forward(self, rows: list[list[int]], skip: list[int]) -> list[dict[str, np.ndarray]]:
         """Forward one right-padded batch; per row, the statistics of its scored tokens."""
-        width = max(len(r) for r in rows)
-        ids = torch.zeros((len(rows), width), dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, r in enumerate(rows):
-            ids[i, :len(r)] = torch.tensor(r)
-            mask[i, :len(r)] = 1
+        ids, mask = pad_rows(rows, 0)
         # position t predicts token t+1; row i scores positions skip[i] .. len(row)-2
         counts = [len(r) - 1 - k for r, k in zip(rows, skip)]
         pos_rows = torch.repeat_interleave(torch.arange(len(rows)), torch.tensor(counts))
@@ -217,8 +193,9 @@ class EngineBacked:
     reference_model: str | None = None
 
     def engine(self, model: str | None = None) -> "ScoringEngine":
-        return get_engine(EngineConfig(model or self.model, self.reference_model, self.dtype, self.max_length,
-                                       None, self.token_budget, self.cache_dir))
+        return get_engine(EngineConfig(model=model or self.model, reference_model=self.reference_model,
+                                       dtype=self.dtype, max_length=self.max_length,
+                                       token_budget=self.token_budget, cache_dir=self.cache_dir))
 
     def token_stats(self, texts: Sequence[str], ids: Sequence[str] | None = None,
                     progress: bool = False) -> list[TokenStats]:

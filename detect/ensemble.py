@@ -14,15 +14,17 @@ from sklearn.preprocessing import StandardScaler
 
 from .engine import EngineBacked
 from .features import feature_vector
+from .params import ENGINE
 from .registry import register
 from .sklearn_trained import SklearnTrainedDetector
 
 
 @register("ensemble")
 class Ensemble(EngineBacked, SklearnTrainedDetector):
-    def __init__(self, models: Sequence[str] = ("smollm2-135m",), dtype: str = "auto",
+    def __init__(self, *, models: Sequence[str] = (ENGINE.model,), dtype: str = ENGINE.dtype,
                  classifier: str | None = None, learner: str = "logistic", C: float = 1.0,
-                 max_length: int | None = None, token_budget: int = 4096, cache_dir: str | None = None):
+                 max_length: int | None = ENGINE.max_length, token_budget: int = ENGINE.token_budget,
+                 cache_dir: str | None = ENGINE.cache_dir):
         self.models = list(models)  # scoring models whose statistics are features
         self.dtype = dtype
         self.classifier = classifier  # folder of a saved detector whose score is one more feature

@@ -1,7 +1,7 @@
 """Per-text scores from per-token statistics: pure functions, higher = more machine-like.
 
 Each takes a `TokenStats` (numpy arrays over one text's scored tokens) and returns one float.
-Sign conventions are pinned by tests/test_features.py.
+Sign conventions are pinned by tests/test_stats.py.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ more than the model's forward pass. Here the same arithmetic is
   (N, V) temporaries), when a compiler is available: ~13x the eager version on a 2-core CPU;
 - otherwise run eagerly over blocks of rows small enough to stay in cache (~4x).
 
-Both agree with detect/stats.py to ~1e-4 (tests/test_fused_stats.py).
+Both agree with detect/stats.py to ~1e-4 (tests/test_fast_path.py).
 """
 from __future__ import annotations
 

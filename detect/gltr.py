@@ -10,15 +10,16 @@ from sklearn.preprocessing import StandardScaler
 
 from .engine import EngineBacked
 from .features import feature_vector, gltr_buckets
+from .params import ENGINE
 from .registry import register
 from .sklearn_trained import SklearnTrainedDetector
 
 
 @register("gltr")
 class GLTR(EngineBacked, SklearnTrainedDetector):
-    def __init__(self, model: str = "smollm2-135m", dtype: str = "auto",
-                 max_length: int | None = None, token_budget: int = 4096,
-                 cache_dir: str | None = None, C: float = 1.0):
+    def __init__(self, *, model: str = ENGINE.model, dtype: str = ENGINE.dtype,
+                 max_length: int | None = ENGINE.max_length, token_budget: int = ENGINE.token_budget,
+                 cache_dir: str | None = ENGINE.cache_dir, C: float = 1.0):
         self.model = model
         self.dtype = dtype
         self.max_length = max_length

@@ -8,14 +8,15 @@ import numpy as np
 from .base import Detector
 from .engine import EngineBacked
 from .features import TokenStats
+from .params import ENGINE
 
 
 class LMStatisticDetector(EngineBacked, Detector):
     statistic: ClassVar[Callable[[TokenStats], float]]
 
-    def __init__(self, model: str = "smollm2-135m", reference_model: str | None = None,
-                 dtype: str = "auto", max_length: int | None = None, token_budget: int = 4096,
-                 cache_dir: str | None = None):
+    def __init__(self, *, model: str = ENGINE.model, reference_model: str | None = ENGINE.reference_model,
+                 dtype: str = ENGINE.dtype, max_length: int | None = ENGINE.max_length,
+                 token_budget: int = ENGINE.token_budget, cache_dir: str | None = ENGINE.cache_dir):
         self.model = model
         self.reference_model = reference_model
         self.dtype = dtype

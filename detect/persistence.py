@@ -7,14 +7,14 @@ loads scikit-learn objects with skops against an explicit list of trusted types.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from pathlib import Path
 
-from ovid import __version__
 from ovid.atomic import write_json
 from ovid.errors import OvidError
+from ovid.hashing import sha256_file
+from ovid.version import __version__
 
 from .registry import detector_class
 
@@ -36,14 +36,6 @@ SKOPS_TRUSTED = [
     "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int",
     "builtins.float", "builtins.bool", "builtins.slice",
 ]
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_detector(det, folder: Path) -> Path:

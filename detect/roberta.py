@@ -9,11 +9,13 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import Detector, NotFittedError
-from .classifier_training import TrainConfig, train_classifier, window_log_odds
-from .registry import register
 from ovid.errors import OvidError
 from ovid.splits import split_by_document
+
+from .base import Detector, NotFittedError
+from .classifier_training import train_classifier, window_log_odds
+from .params import TRAINING, TrainConfig
+from .registry import register
 
 ENCODER_DIR = "encoder"
 
@@ -23,10 +25,12 @@ class FineTunedClassifier(Detector):
     trained = True
     uses_validation = True
 
-    def __init__(self, encoder: str = "roberta-base", max_length: int = 256, min_length: int = 16,
-                 epochs: int = 3, batch_size: int = 16, lr: float = 5e-5, weight_decay: float = 0.01,
-                 warmup: float = 0.1, patience: int = 2, eval_every: int = 0,
-                 checkpoint_every: int = 50, seed: int = 0):
+    def __init__(self, *, encoder: str = "roberta-base", max_length: int = TRAINING.max_length,
+                 min_length: int = TRAINING.min_length, epochs: int = TRAINING.epochs,
+                 batch_size: int = TRAINING.batch_size, lr: float = TRAINING.lr,
+                 weight_decay: float = TRAINING.weight_decay, warmup: float = TRAINING.warmup,
+                 patience: int = TRAINING.patience, eval_every: int = TRAINING.eval_every,
+                 checkpoint_every: int = TRAINING.checkpoint_every, seed: int = TRAINING.seed):
         self.encoder = encoder  # registry name (minilm-l6, roberta-base), Hub id or folder
         self.max_length = max_length
         self.min_length = min_length

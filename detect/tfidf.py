@@ -11,7 +11,7 @@ from .sklearn_trained import SklearnTrainedDetector
 
 @register("tfidf")
 class TfidfDetector(SklearnTrainedDetector):
-    def __init__(self, max_features: int | None = 2 ** 18, min_df: int = 1, C: float = 10.0):
+    def __init__(self, *, max_features: int | None = 2 ** 18, min_df: int = 1, C: float = 10.0):
         self.max_features = max_features  # vocabulary cap (most frequent 1-2-grams)
         self.min_df = min_df
         self.C = C  # inverse regularisation of the logistic regression

@@ -1,6 +1,9 @@
-"""Sample corpora from causal LMs (GPT-2 at every size, or any model in the registry)."""
-from .config import Decoding, GenerationConfig
-from .corpus_job import sample_corpus
-from .study import corpus_name, sample_study
+"""Sample corpora from causal LMs (GPT-2 at every size, or any model in the registry).
+Names load on first use, so importing this package loads neither torch nor transformers."""
+from ovid.lazy import lazy_exports
 
-__all__ = ["Decoding", "GenerationConfig", "sample_corpus", "sample_study", "corpus_name"]
+_EXPORTS = {"Decoding": "config", "GenerationConfig": "config", "SampleSettings": "config",
+            "SamplingParams": "config", "sample_corpus": "corpus_job", "sample_grid": "grid",
+            "corpus_name": "grid", "expand_models": "grid"}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

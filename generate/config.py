@@ -1,21 +1,31 @@
-"""Generation settings as dataclasses; `ovid generate` options map one-to-one onto these fields."""
+"""Generation settings as dataclasses: `ovid generate` builds its options from these fields and a
+study's [generate] section shares `SampleSettings` and `SamplingParams`."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Literal
+
+from ovid.settings import setting
 
 Strategy = Literal["pure", "top-k", "top-p", "temperature"]
 STRATEGIES: tuple[str, ...] = ("pure", "top-k", "top-p", "temperature")
 
 
+@dataclass(frozen=True, kw_only=True)
+class SamplingParams:
+    """The knobs of the decoding strategies; each strategy reads the ones it needs."""
+    top_k: int = setting(40, "k for top-k sampling (40: the gpt-2-output-dataset's -k40 sets).")
+    top_p: float = setting(0.96, "p for nucleus (top-p) sampling (0.96: the GPT-2 release's nucleus samples).")
+    # None means 1.0, except for "temperature" where it means 0.7 (DetectGPT's and
+    # Fast-DetectGPT's setting); it applies to every strategy
+    temperature: float | None = setting(None, "Softmax temperature (default 1.0; 0.7 for the temperature strategy).")
+
+
 @dataclass(frozen=True)
-class Decoding:
-    strategy: Strategy = "pure"  # pure = ancestral sampling from the full distribution
-    top_k: int = 40  # used by top-k; 40 is the gpt-2-output-dataset's "-k40" setting
-    top_p: float = 0.96  # used by top-p; 0.96 as in the GPT-2 release's nucleus samples
-    # Applies to every strategy; None means 1.0, except for "temperature" where it means 0.7
-    # (the setting DetectGPT and Fast-DetectGPT report).
-    temperature: float | None = None
+class Decoding(SamplingParams):
+    """A decoding strategy with its parameters: Decoding("top-k", top_k=40)."""
+    strategy: Strategy = setting("pure", "pure (ancestral sampling from the full distribution), "
+                                 "top-k, top-p or temperature.")
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -55,17 +65,27 @@ class Decoding:
                 "temperature": self.effective_temperature}
 
 
-@dataclass(frozen=True)
-class GenerationConfig:
-    model: str = "smollm2-135m"  # registry name, Hub id, local folder or .gguf path
-    decoding: Decoding = field(default_factory=Decoding)
-    n: int | None = None  # samples to write; None = one per prompt (required when unconditional)
-    max_tokens: int = 256  # new tokens per sample (the gpt-2-output-dataset used 1024)
-    batch_size: int = 16  # samples generated together (left-padded, KV cache)
-    seed: int = 0  # with the same batch size, the same seed gives the same texts
-    prompts: str | None = None  # corpus whose texts' first tokens prompt the model; None = unconditional
-    prompt_tokens: int = 30  # prompt length in tokens (DetectGPT / Fast-DetectGPT use 30)
-    dtype: str = "auto"  # auto (bfloat16 where native: AVX512-BF16/AMX CPU, GPU; else float32), float32, bfloat16
+@dataclass(frozen=True, kw_only=True)
+class SampleSettings:
+    """How many samples, how long, how batched and seeded: shared by `GenerationConfig` and a
+    study's [generate] section."""
+    n: int | None = setting(None, "Samples to write (default: one per prompt; required when unconditional).",
+                            flags=("-n",))
+    max_tokens: int = setting(256, "New tokens per sample (the gpt-2-output-dataset used 1024).")
+    batch_size: int = setting(16, "Samples generated together (left-padded, KV cache).")
+    seed: int = setting(0, "Random seed; the same seed and batch size give the same texts.")
+    prompt_tokens: int = setting(30, "Prompt length in tokens (DetectGPT and Fast-DetectGPT use 30).")
+    dtype: str = setting("auto", "auto (bfloat16 where the CPU/GPU runs it natively, else float32), "
+                         "float32 or bfloat16.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationConfig(SampleSettings):
+    """One corpus: which model, which decoding, prompted by which texts."""
+    model: str = setting("smollm2-135m", "Registry name, Hub id, local folder or .gguf path.")
+    decoding: Decoding = setting(factory=Decoding)
+    prompts: str | None = setting(None, "Corpus whose texts' first tokens prompt the model (any format "
+                                  "ovid reads, or ovid:human-demo); default: unconditional samples.")
 
     def __post_init__(self) -> None:
         if self.n is not None and self.n < 1:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ovid import __version__
 from ovid.atomic import write_json
 from ovid.corpus import append_jsonl, meta_path, read_corpus, repair_jsonl
 from ovid.errors import CorpusError, OvidError
 from ovid.models import document_token_id, load_causal_lm, resolve
+from ovid.version import __version__
 
 from .config import GenerationConfig
 from .sampling import sample_batch

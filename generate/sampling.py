@@ -7,6 +7,8 @@ from typing import Sequence
 
 import torch
 
+from ovid.padding import pad_rows
+
 from .config import Decoding
 from .sampler import sampling_kwargs
 
@@ -20,13 +22,7 @@ class Sample:
 
 def left_pad(prompts: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(input_ids, attention_mask), both (B, T), prompts aligned to the right edge."""
-    width = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(prompts), width), dtype=torch.long)
-    for i, p in enumerate(prompts):
-        ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
-        mask[i, width - len(p):] = 1
-    return ids, mask
+    return pad_rows(prompts, pad_id, side="left")
 
 
 def split_at_stop(row: Sequence[int], stop_ids: set[int]) -> tuple[list[int], bool]:

@@ -1,9 +1,13 @@
 """ovid: synthetic-text detection and responsible-release studies.
 
-Importing ovid loads no model and changes no global state; `make_detector` and `load_detector`
-import the detector machinery (and torch) on first use.
+This module is the public API; the package's other modules in ovid/ are the foundation that
+every stage shares (see README, "Architecture"). Importing ovid loads no model and changes no
+global state; `make_detector` and `load_detector` import the detector machinery (and torch) on
+first use.
 """
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__", "make_detector", "load_detector"]
 
 
 def make_detector(name: str, **params):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 
 def threshold_at_fpr(human_scores: np.ndarray, target_fpr: float) -> float:
@@ -16,8 +15,25 @@ def threshold_at_fpr(human_scores: np.ndarray, target_fpr: float) -> float:
     return float(np.nextafter(h[k], np.inf))
 
 
+def auroc_of(human: np.ndarray, machine: np.ndarray) -> float:
+    """AUROC as P(machine score > human score), ties counting half (Mann-Whitney U): exact
+    for any ties, and one sort, so the bootstrap can call it a thousand times."""
+    from scipy.stats import rankdata  # here: scipy.stats takes ~0.6 s to import
+
+    both = np.concatenate([human, machine])
+    if np.isnan(both).any():
+        raise ValueError("AUROC of scores with NaN: a detector returned no score for some text")
+    ranks = rankdata(both)
+    n0, n1 = len(human), len(machine)
+    return float((ranks[n0:].sum() - n1 * (n1 + 1) / 2) / (n0 * n1))
+
+
 def auroc(labels: np.ndarray, scores: np.ndarray) -> float:
-    return float(roc_auc_score(np.asarray(labels), np.asarray(scores)))
+    """AUROC of scores against labels (1 = machine); both classes must be present."""
+    labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
+    if not 0 < np.sum(labels == 1) < len(labels):
+        raise ValueError("AUROC needs both human (0) and machine (1) labels")
+    return auroc_of(scores[labels == 0], scores[labels == 1])
 
 
 def tpr_at_fpr(labels: np.ndarray, scores: np.ndarray, target_fpr: float = 0.01) -> float:

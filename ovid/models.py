@@ -20,6 +20,17 @@ from typing import Callable, Literal
 from .errors import ModelUnavailable
 from .hardware import device, resolve_dtype, use_all_cores
 
+# Beside a model folder that ovid saved (the memorised control): which token starts a document,
+# the parameter count, the base model and the training losses.
+MODEL_INFO = "ovid-model.json"
+
+
+def saved_model_info(folder: str | Path) -> dict:
+    """The MODEL_INFO of a model folder saved by ovid; {} for any other folder."""
+    info = Path(folder) / MODEL_INFO
+    return json.loads(info.read_text(encoding="utf-8")) if info.exists() else {}
+
+
 Kind = Literal["causal", "encoder"]
 
 
@@ -109,8 +120,7 @@ def resolve(name: str) -> ModelSpec:
         return ModelSpec(name, "causal", locate=lambda: (str(path.parent), path.name))
     if path.is_dir():
         # a folder saved by ovid (e.g. the memorised control) says which token starts a document
-        info = path / "ovid-model.json"
-        extra = json.loads(info.read_text(encoding="utf-8")) if info.exists() else {}
+        extra = saved_model_info(path)
         return ModelSpec(name, "causal", params=extra.get("params"),
                          document_token=extra.get("document_token"),
                          locate=lambda: (str(path), None))

@@ -1,6 +1,9 @@
-"""Reports: render a study's result files (the contract in `ovid.study_tables`) as an HTML page
-and a Markdown file with figures. Reads and renders only; no metric is computed here."""
-from .data import ReportDataError
-from .render import render_report
+"""Studies and their reports: the detection-rate study (study/), the memorization study
+(memorization/), and the rendering of their tables (render/). `schema.py` is the contract between
+computation and rendering. Names load on first use."""
+from ovid.lazy import lazy_exports
 
-__all__ = ["ReportDataError", "render_report"]
+_EXPORTS = {"render_report": "render", "ReportDataError": "render", "run_study": "study.run",
+            "load_study": "study.config"}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

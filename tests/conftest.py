@@ -68,7 +68,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 def build_tiny_encoder(folder: Path, seed: int = 0) -> Path:
     """Save a random 2-layer BERT (32 wide) with a WordPiece tokenizer trained on TRAIN_TEXT."""
     import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))

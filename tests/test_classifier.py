@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from ovid import make_detector
-from ovid.detect.classifier_training import TrainConfig, random_crop, train_classifier, windows
+from ovid.detect.classifier_training import random_crop, train_classifier, windows
+from ovid.detect.params import TrainConfig
 from ovid.metrics import auroc
 from ovid.models import load_encoder_classifier
 

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from conftest import SHARED, needs_shared, write_jsonl
-from ovid.corpus import (HUMAN, MACHINE, append_jsonl, meta_path, read_corpora, read_corpus,
-                         repair_jsonl)
+from ovid.corpus import HUMAN, MACHINE, append_jsonl, meta_path, read_corpora, read_corpus, repair_jsonl
 from ovid.errors import CorpusError
+
+from conftest import SHARED, needs_shared, write_jsonl
 
 
 def test_gpt2_output_jsonl_reads_fields_and_labels_by_name(tmp_path):

@@ -42,8 +42,8 @@ def assert_same(a, b, atol):
 
 
 def test_compiled_blocks_give_the_eager_numbers(tiny_lm):
-    eager = ScoringEngine(EngineConfig(tiny_lm, dtype="float32", compile="never"))
-    comp = ScoringEngine(EngineConfig(tiny_lm, dtype="float32", compile="always"))
+    eager = ScoringEngine(EngineConfig(model=tiny_lm, dtype="float32", compile="never"))
+    comp = ScoringEngine(EngineConfig(model=tiny_lm, dtype="float32", compile="always"))
     assert_same(stats_of(comp, TEXTS), stats_of(eager, TEXTS), atol=1e-4)
     assert comp.compiled and comp.logits.compiled and not eager.compiled
     assert comp.logits.body is not comp.model.base_model  # the shared model stays eager
@@ -52,18 +52,18 @@ def test_compiled_blocks_give_the_eager_numbers(tiny_lm):
 
 def test_auto_compiles_only_large_jobs(tiny_lm, monkeypatch):
     from ovid.detect import engine as engine_mod
-    eng = ScoringEngine(EngineConfig(tiny_lm, dtype="float32"))
+    eng = ScoringEngine(EngineConfig(model=tiny_lm, dtype="float32"))
     stats_of(eng, TEXTS)
     assert not eng.compiled
     monkeypatch.setattr(engine_mod, "COMPILE_MIN_TOKENS", 10)
     stats_of(eng, TEXTS)
     assert eng.compiled
     with pytest.raises(OvidError, match="compile must be auto, always or never, got 'yes'"):
-        ScoringEngine(EngineConfig(tiny_lm, compile="yes"))
+        ScoringEngine(EngineConfig(model=tiny_lm, compile="yes"))
 
 
 def test_full_logits_fallback_gives_the_same_numbers(tiny_lm):
-    eng = ScoringEngine(EngineConfig(tiny_lm, dtype="float32", compile="never"))
+    eng = ScoringEngine(EngineConfig(model=tiny_lm, dtype="float32", compile="never"))
     assert eng.logits.split  # GPT-2: logits = lm_head(transformer(x))
     fast = stats_of(eng, TEXTS)
     eng.logits.split = False  # what a model with soft-capped logits gets
@@ -88,8 +88,8 @@ def test_repeated_blocks_finds_the_decoder_stack(tiny_lm):
 
 
 def test_bf16_engine_is_close_to_fp32(tiny_lm):
-    fp32 = stats_of(ScoringEngine(EngineConfig(tiny_lm, dtype="float32", compile="never")), TEXTS)
-    bf16 = stats_of(ScoringEngine(EngineConfig(tiny_lm, dtype="bfloat16", compile="never")), TEXTS)
+    fp32 = stats_of(ScoringEngine(EngineConfig(model=tiny_lm, dtype="float32", compile="never")), TEXTS)
+    bf16 = stats_of(ScoringEngine(EngineConfig(model=tiny_lm, dtype="bfloat16", compile="never")), TEXTS)
     for a, b in zip(fp32, bf16):
         assert np.abs(a.log_prob - b.log_prob).mean() < 0.05
         assert not np.array_equal(a.log_prob, b.log_prob)  # it really ran in bf16
@@ -107,6 +107,6 @@ def test_auto_dtype_follows_the_cpu(monkeypatch):
 
 
 def test_engine_cache_key_names_the_resolved_dtype(tiny_lm):
-    eng = ScoringEngine(EngineConfig(tiny_lm, dtype="auto", compile="never"))
+    eng = ScoringEngine(EngineConfig(model=tiny_lm, dtype="auto", compile="never"))
     assert eng.config.dtype in ("float32", "bfloat16")
     assert f"dtype={eng.config.dtype}" in eng.key and "compile" not in eng.key

@@ -7,11 +7,12 @@ import time
 
 import pytest
 
-from conftest import needs_smollm2, write_jsonl
 from ovid.corpus import meta_path, read_corpus
 from ovid.errors import OvidError
-from ovid.generate import Decoding, GenerationConfig, corpus_name, sample_corpus, sample_study
+from ovid.generate import Decoding, GenerationConfig, corpus_name, sample_corpus, sample_grid
 from ovid.generate.sampling import left_pad, split_at_stop
+
+from conftest import needs_smollm2, write_jsonl
 
 
 def lines(path):
@@ -99,6 +100,7 @@ def test_torn_tail_is_regenerated_identically(tmp_path, tiny_lm):
     assert lines(part) == lines(full)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_duplicates_or_gaps(tmp_path, tiny_lm):
     out = tmp_path / "k.jsonl"
     cmd = [sys.executable, "-c", "from ovid.cli import main; main()", "generate", "--model", tiny_lm,
@@ -123,7 +125,7 @@ def test_killed_run_resumes_without_duplicates_or_gaps(tmp_path, tiny_lm):
 
 def test_study_set_names_one_corpus_per_model_and_decoding(tmp_path, tiny_lm):
     base = GenerationConfig(model=tiny_lm, n=2, max_tokens=4)
-    results = sample_study(base, [tiny_lm], [Decoding("pure"), Decoding("top-p", top_p=0.9)], tmp_path)
+    results = sample_grid(base, [tiny_lm], [Decoding("pure"), Decoding("top-p", top_p=0.9)], tmp_path)
     names = sorted(p.name for p, _ in results)
     assert names == sorted([corpus_name(tiny_lm, Decoding("pure")), corpus_name(tiny_lm, Decoding("top-p", top_p=0.9))])
     assert all(len(lines(p)) == 2 for p, _ in results)
@@ -131,6 +133,7 @@ def test_study_set_names_one_corpus_per_model_and_decoding(tmp_path, tiny_lm):
 
 @needs_smollm2
 @pytest.mark.packaged_model
+@pytest.mark.slow
 def test_packaged_smollm2_generates_offline_via_cli(tmp_path):
     from test_models import run_ovid
 

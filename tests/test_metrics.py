@@ -35,3 +35,16 @@ def test_calibration_is_monotone_json_and_sensible(method):
     assert p[0] < 0.1 and 0.3 < p[1] < 0.7 and p[2] > 0.9
     full = calibrate_scores(scores, labels, 0.05, method)
     assert np.mean(scores[:300] >= full["threshold"]) <= 0.05
+
+
+def test_auroc_is_mann_whitney_and_agrees_with_sklearn_under_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from ovid.metrics import auroc, auroc_of
+    rng = np.random.default_rng(1)
+    scores = rng.integers(0, 6, 400).astype(float)  # many ties
+    labels = rng.integers(0, 2, 400)
+    assert auroc(labels, scores) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    assert auroc_of(np.array([0.0, 1.0]), np.array([1.0, 2.0])) == 0.875  # 3 wins + 1 tie of 4
+    with pytest.raises(ValueError, match="both human"):
+        auroc(np.ones(3), np.arange(3.0))

@@ -5,9 +5,10 @@ import sys
 import pytest
 
 from ovid.errors import ModelUnavailable
-from conftest import needs_smollm2
 from ovid.hardware import resolve_dtype
 from ovid.models import REGISTRY, family_members, load_causal_lm, resolve
+
+from conftest import needs_smollm2
 
 OFFLINE_ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
@@ -69,6 +70,7 @@ def test_model_loaded_once_per_process(tiny_lm):
 
 
 @needs_smollm2
+@pytest.mark.slow
 def test_gguf_model_loads_dense_and_its_tokenizer_saves(tmp_path, capfd):
     import torch
 

@@ -9,11 +9,11 @@ import textwrap
 import numpy as np
 import pytest
 
-from ovid.bloom import BloomFilter
-from ovid.bloom_build import BloomBuildConfig, build_bloom, plan_shards, shard_texts
 from ovid.errors import CorpusError, OvidError
-from ovid.memorization import build_filter
-from ovid.ngrams import batch_ngram_hashes, ngram_hashes, ngram_hashes_from_word_hashes, word_hashes, words
+from ovid.overlap.bloom import BloomFilter
+from ovid.overlap.bloom_build import BloomBuildConfig, build_bloom, plan_shards, shard_texts
+from ovid.overlap.measure import build_filter
+from ovid.overlap.ngrams import batch_ngram_hashes, ngram_hashes, ngram_hashes_from_word_hashes, word_hashes, words
 
 TEXTS = ["The Unicorn spoke perfect English, said Dr. Pérez; 4 of them were found in 2019!",
          "İstanbul and the \u212aelvin sign lower-case to ASCII letters too.",
@@ -29,7 +29,7 @@ def test_words_normalise_like_the_gpt2_appendix():
 def test_hashes_are_stable_across_processes_and_pinned():
     h = ngram_hashes("one two three four five six seven eight nine")
     assert len(h) == 2
-    code = "from ovid.ngrams import ngram_hashes; print(list(map(int, ngram_hashes('one two three four five six seven eight nine'))))"
+    code = "from ovid.overlap.ngrams import ngram_hashes; print(list(map(int, ngram_hashes('one two three four five six seven eight nine'))))"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env=os.environ | {"PYTHONHASHSEED": "123"})
     assert json.loads(other.stdout) == [int(x) for x in h]
@@ -102,7 +102,7 @@ def test_byte_range_shards_cover_every_line_once(tmp_path):
 def test_sharded_build_equals_single_process_build_and_resumes(tmp_path, capsys):
     corpus = write_corpus(tmp_path / "c.jsonl", 300)
     texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()]
-    cfg = BloomBuildConfig([str(corpus)], str(tmp_path / "ref.bloom"), fpr=0.01, workers=3, batch_bytes=10_000)
+    cfg = BloomBuildConfig(sources=[str(corpus)], out=str(tmp_path / "ref.bloom"), fpr=0.01, workers=3, batch_bytes=10_000)
     sharded = build_bloom(cfg)
     assert sharded.n_added == 300 * (120 - 7)  # counted first: capacity = the corpus' 8-grams
     single = build_filter(texts, sharded.n_added, 0.01)
@@ -110,13 +110,13 @@ def test_sharded_build_equals_single_process_build_and_resumes(tmp_path, capsys)
     assert not (tmp_path / "ref.bloom.shards").exists()
     # a killed build: two of three shards done; the rerun builds only the third
     capsys.readouterr()
-    from ovid.bloom_build import build_shard
+    from ovid.overlap.bloom_build import build_shard
     folder = tmp_path / "ref3.bloom.shards"
     folder.mkdir()
     shards = plan_shards([str(corpus)], 3)
     for i in (0, 2):
         build_shard(shards[i], sharded.m, sharded.k, 8, 10_000, str(folder / f"shard-{i:04d}-of-0003.bloom"))
-    cfg3 = BloomBuildConfig([str(corpus)], str(tmp_path / "ref3.bloom"), capacity=sharded.n_added, fpr=0.01,
+    cfg3 = BloomBuildConfig(sources=[str(corpus)], out=str(tmp_path / "ref3.bloom"), capacity=sharded.n_added, fpr=0.01,
                             workers=3, batch_bytes=10_000)
     resumed = build_bloom(cfg3)
     assert "building 1 of 3 shards" in capsys.readouterr().err
@@ -127,12 +127,12 @@ def test_bad_jsonl_line_is_named(tmp_path):
     corpus = tmp_path / "bad.jsonl"
     corpus.write_text('{"text": "fine text here"}\n{"txt": "oops"}\n', encoding="utf-8")
     with pytest.raises(CorpusError, match=r"bad\.jsonl \(line at byte 27\): expected a JSON object"):
-        build_bloom(BloomBuildConfig([str(corpus)], str(tmp_path / "o.bloom"), capacity=10, workers=1))
+        build_bloom(BloomBuildConfig(sources=[str(corpus)], out=str(tmp_path / "o.bloom"), capacity=10, workers=1))
 
 
 CAPPED = textwrap.dedent("""
     import resource, sys
-    from ovid.bloom_build import BloomBuildConfig, build_bloom
+    from ovid.overlap.bloom_build import BloomBuildConfig, build_bloom
     vm = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
     cap = vm + int(sys.argv[3]) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -140,7 +140,7 @@ CAPPED = textwrap.dedent("""
         data = open(sys.argv[1], encoding="utf-8").read()
         print("read", len(data))
     else:
-        bf = build_bloom(BloomBuildConfig([sys.argv[1]], sys.argv[2], capacity=int(sys.argv[5]), fpr=0.01,
+        bf = build_bloom(BloomBuildConfig(sources=[sys.argv[1]], out=sys.argv[2], capacity=int(sys.argv[5]), fpr=0.01,
                                           workers=2), progress=False)
         print("built", bf.n_added)
 """)

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ovid.reports import ReportDataError, render_report
-from ovid.reports.markdown_page import md_escape
-from ovid.reports.plots import plot_detection_vs_size
-from ovid.study_tables import TABLES
+from ovid.reports.render import ReportDataError, render_report
+from ovid.reports.render.markdown_page import md_escape
+from ovid.reports.render.plots import plot_detection_vs_size
+from ovid.reports.schema import TABLES
 
 CHROMIUM = Path("/usr/bin/chromium")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -4,10 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from conftest import SHARED, needs_shared, needs_smollm2, write_jsonl
 from ovid import make_detector
 from ovid.corpus import read_corpus
 from ovid.metrics import auroc
+
+from conftest import SHARED, needs_shared, needs_smollm2, write_jsonl
 from test_models import run_ovid
 
 
@@ -61,6 +62,7 @@ def test_score_cli_errors_are_one_line(tmp_path, tiny_lm, labelled):
 @needs_smollm2
 @needs_shared
 @pytest.mark.packaged_model
+@pytest.mark.slow
 def test_fast_detectgpt_with_smollm2_separates_real_gpt2_xl_text():
     """40 real XSum / GPT-2-XL pairs (the full 1,000-text figure is in benchmarks/RESULTS.md)."""
     recs = list(read_corpus(SHARED / "xsum_gpt2-xl.raw_data.json"))

@@ -1,7 +1,8 @@
 import json
 
-from conftest import SHARED, needs_shared
 from ovid.splits import document_key, normalise, split_by_document
+
+from conftest import SHARED, needs_shared
 
 
 def test_normalise_and_key():

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import build_tiny_lm
 from ovid.detect import features as F
 from ovid.detect.engine import EngineConfig, ScoringEngine, pack_batches, plan_windows
 from ovid.detect.features import TokenStats
 from ovid.detect.stats import token_statistics
 from ovid.errors import OvidError
+
+from conftest import build_tiny_lm
 
 TEXTS = ["The quick brown fox jumps over the lazy dog.",
          "People found the samples convincing, and detectors caught most of them. " * 3,

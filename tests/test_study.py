@@ -1,18 +1,21 @@
 """A tiny end-to-end study on tiny models: config errors, table values against a direct
 computation, and a second run that reuses every expensive step."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import write_jsonl
 from ovid import load_detector
 from ovid.corpus import read_corpus
 from ovid.errors import OvidError
-from ovid.study_config import load_study
-from ovid.study_metrics import auroc_fast, detection_metrics
-from ovid.study_run import run_study
+from ovid.metrics import auroc_of
+from ovid.reports.study.config import load_study
+from ovid.reports.study.run import run_study
+from ovid.reports.study.statistics import detection_metrics
+
+from conftest import write_jsonl
 from test_models import run_ovid
 
 HUMAN = [f"Story {i}: " + t for i, t in enumerate([
@@ -67,6 +70,7 @@ prompt_tokens = 6
     return path
 
 
+@pytest.mark.slow
 def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
     path = study_file(tmp_path, tiny_lm)
     out = tmp_path / "report"
@@ -87,7 +91,7 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
     h = saved.score([r.text for r in h_test])
     m = saved.score([r.text for r in m_test])
     assert row.n_human == len(h) and row.n_machine == len(m)
-    assert row.auroc == pytest.approx(auroc_fast(h, m))
+    assert row.auroc == pytest.approx(auroc_of(h, m))
     assert row.tpr == pytest.approx(np.mean(m >= saved.threshold_))
     assert row.tpr_lo <= row.tpr <= row.tpr_hi
     cross = pd.read_csv(out / "tables" / "cross_size.csv")
@@ -98,6 +102,11 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
     assert {"human (held out)"} <= set(ov.group) and any(g.startswith("control:") for g in ov.group)
     study = json.loads((out / "study.json").read_text())
     assert study["name"] == "tiny" and study["data_hashes"] and "generate" in study["timings_s"]
+    # paths shown relative to the study, never the machine's absolute ones
+    examples = json.loads((out / "tables" / "gltr_examples.json").read_text())
+    assert {e["label"]: e["source"].split("/")[0] for e in examples} == {"human": "human.jsonl", "machine": "corpora"}
+    assert not any(Path(k).is_absolute() for k in study["data_hashes"]) and "human.jsonl" in study["data_hashes"]
+    assert str(tmp_path / "human.jsonl") not in (out / "index.html").read_text()
     summary = pd.read_csv(out / "tables" / "summary.csv")
     assert len(summary) == 2 and set(summary.best_detector) <= set(det.detector)
     check_in_browser(out, tmp_path)

@@ -2,17 +2,17 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
-from conftest import write_jsonl
 from ovid import load_detector
+
+from conftest import write_jsonl
 from test_classifier import corpus
 from test_models import OFFLINE_ENV, run_ovid
 
 
 def detect_train(*args):
-    return subprocess.run([sys.executable, "-c", "from ovid.train_cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from ovid.cli.train import main; main()", *args],
                           capture_output=True, text=True, env=OFFLINE_ENV, timeout=600)
 
 
@@ -60,17 +60,22 @@ def test_roberta_with_tiny_encoder_logs_and_saves(tmp_path, data, tiny_encoder):
     assert det.provenance_["train"] == [str(both)]
 
 
-def test_cli_errors(tmp_path, data):
+@pytest.mark.parametrize("entry", ["detect-train", "ovid train"])
+def test_cli_errors(tmp_path, data, entry):
+    run = detect_train if entry == "detect-train" else (lambda *a: run_ovid("train", *a))
     human, machine, both = data
-    r = detect_train("--detector", "tfidf", "--train", str(human), "--out", str(tmp_path / "x"))
+    r = run("--detector", "tfidf", "--train", str(human), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "human.jsonl: text '0' has no label; pass unlabelled corpora with --human/--machine" in r.stderr
-    r = detect_train("--detector", "tfidf", "--encoder", "minilm-l6", "--train", str(both), "--out", str(tmp_path / "x"))
+    r = run("--detector", "tfidf", "--encoder", "minilm-l6", "--train", str(both), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and r.stderr.strip() == "error: --encoder does not apply to detector 'tfidf'"
+    r = run("--detector", "tfidf", "--calibration", "sigmoid", "--train", str(both), "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and r.stderr.strip() == "error: --calibration must be one of platt, isotonic, got 'sigmoid'"
+    assert not (tmp_path / "x").exists()
 
 
 def test_max_texts_keeps_whole_documents():
     from ovid.corpus import Record
-    from ovid.train_cli import cap_texts
+    from ovid.detect.train_job import cap_texts
     recs = []
     for i in range(20):
         opening = f"article {i} opens with these eight words here"
@@ -78,3 +83,25 @@ def test_max_texts_keeps_whole_documents():
     picked = cap_texts(recs, 11, seed=0)
     assert len(picked) == 10 and sum(r.label for r in picked) == 5
     assert {r.id[1:] for r in picked if r.label == 0} == {r.id[1:] for r in picked if r.label == 1}
+
+
+def test_list_options_take_several_files_and_ovid_train_is_the_same_command(tmp_path, data):
+    _, _, both = data
+    rows = [json.loads(x) for x in both.read_text().splitlines()]
+    a = write_jsonl(tmp_path / "a.jsonl", rows[::2])
+    b = write_jsonl(tmp_path / "b.jsonl", rows[1::2])
+    r1 = detect_train("--detector", "tfidf", "--train", str(a), str(b), "--out", str(tmp_path / "d1"))
+    r2 = run_ovid("train", "--detector", "tfidf", "--train", str(a), str(b), "--out", str(tmp_path / "d2"))
+    assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
+    m1, m2 = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("d1", "d2"))
+    assert m1["n_train"] + m1["n_valid"] == 60
+    assert {k: m1[k] for k in ("n_train", "n_valid", "validation")} == {k: m2[k] for k in ("n_train", "n_valid", "validation")}
+    assert load_detector(tmp_path / "d2").provenance_["train"] == [str(a), str(b)]
+
+
+def test_spread_lists_repeats_the_flag_for_each_file():
+    from ovid.cli.train import spread_lists
+    assert spread_lists(["--train", "a", "b", "--out", "o", "--human", "h"]) == \
+        ["--train", "a", "--train", "b", "--out", "o", "--human", "h"]
+    assert spread_lists(["train", "--epochs", "3", "--valid", "v1", "v2"]) == \
+        ["train", "--epochs", "3", "--valid", "v1", "--valid", "v2"]

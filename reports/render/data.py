@@ -1,4 +1,4 @@
-"""Read a study's result files (the contract in `ovid.study_tables`) and check their shape.
+"""Read a study's result files (the contract in reports/schema.py) and check their shape.
 
 Nothing here computes a metric: files are read, columns checked, and text kept as text.
 """
@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 
 from ovid.errors import OvidError
-from ovid.study_tables import GLTR_EXAMPLES, STUDY_JSON, TABLES
+
+from ..schema import GLTR_EXAMPLES, STUDY_JSON, TABLES
 
 # Columns that hold names or free text; they are read verbatim (a span may read "NA" or "None").
 # Every other contract column is numeric.

@@ -1,4 +1,5 @@
-"""A whole study set in one call: every model of a family x every decoding, one corpus each."""
+"""A grid of corpora in one call: every model (a family expands to its members) x every
+decoding, one corpus each."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -26,7 +27,7 @@ def corpus_name(model: str, decoding: Decoding) -> str:
     return f"{Path(safe).name}-{decoding.tag}.jsonl"
 
 
-def sample_study(base: GenerationConfig, models: Sequence[str], decodings: Sequence[Decoding],
+def sample_grid(base: GenerationConfig, models: Sequence[str], decodings: Sequence[Decoding],
                  out_dir: str | Path, progress: bool = True) -> list[tuple[Path, dict]]:
     """One corpus per (model, decoding) in `out_dir`; each is resumable like `sample_corpus`."""
     results = []

@@ -1,20 +1,25 @@
-"""The memorization part of a study: reference filter, sample groups, the positive control."""
+"""The memorization study of a study file's [memorization] section: the reference corpus's
+n-gram filter, the groups of samples checked against it (each generated corpus, the positive
+control before and after memorising, held-out human text), and its three tables."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
-from .bloom import FORMAT as BLOOM_FORMAT, BloomFilter
-from .corpus import Record, append_jsonl, read_corpus
-from .memorization import (build_filter, continuation_words, overlap_summary,
-                           overlap_table, worst_spans)
-from .ngrams import count_ngrams, words
-from .splits import split_by_document
+from ovid.corpus import Record, append_jsonl, read_corpus
+from ovid.generate import Decoding, GenerationConfig, sample_corpus
+from ovid.hashing import digest
+from ovid.log import logger
+from ovid.models import saved_model_info
+from ovid.overlap.bloom import FORMAT as BLOOM_FORMAT
+from ovid.overlap.bloom import BloomFilter
+from ovid.overlap.measure import build_filter, continuation_words, overlap_summary, overlap_table, worst_spans
+from ovid.overlap.ngrams import count_ngrams, words
+from ovid.splits import split_by_document
 
+from ..study.corpora import shown_path
+from .control import memorise
 
-def _log(msg: str) -> None:
-    print(f"[ovid report] {msg}", file=sys.stderr, flush=True)
+say = logger("ovid report")
 
 
 def reference_split(cfg, human: list[Record]) -> tuple[list[Record], list[Record]]:
@@ -29,8 +34,6 @@ def reference_split(cfg, human: list[Record]) -> tuple[list[Record], list[Record
 
 
 def load_or_build_filter(ref_texts: list[str], path: Path, n: int, fpr: float) -> BloomFilter:
-    from .study_run import digest
-
     key = digest([ref_texts, n, fpr, BLOOM_FORMAT])  # a new filter layout rebuilds old files
     marker = path.with_suffix(".key")
     if path.exists() and marker.exists() and marker.read_text() == key:
@@ -57,26 +60,22 @@ def sample_groups(corpora, ref_ids: set[str]) -> dict[str, list[tuple[str, list[
 
 def control_groups(cfg, ref: list[Record], out: Path, progress: bool) -> dict[str, list[tuple[str, list[str]]]]:
     """The same model untouched and after memorising some reference texts, same prompts."""
-    from ovid.generate import Decoding, GenerationConfig, sample_corpus
-
-    from .memorization_control import ControlConfig, memorise
-
     m = cfg.memorization
     texts = ref[:m.control_texts]
     folder = out / "memorization"
     model_dir = memorise([r.text for r in texts], folder / "control-model",
-                         ControlConfig(m.control_model, m.control_steps, m.control_lr, m.control_tokens,
-                                       m.control_batch_size, cfg.study.seed), progress)
-    losses = json.loads((model_dir / "ovid-model.json").read_text())["losses"]
-    _log(f"control: {m.control_model} memorised {len(texts)} texts, loss {losses[0]:.2f} -> {losses[-1]:.2f}")
+                         m.control_config(seed=cfg.study.seed), progress)
+    losses = saved_model_info(model_dir)["losses"]
+    say(f"control: {m.control_model} memorised {len(texts)} texts, loss {losses[0]:.2f} -> {losses[-1]:.2f}")
     prompts = folder / "control-prompts.jsonl"
     if not prompts.exists():
         append_jsonl(prompts, [{"id": r.id, "text": r.text, "label": 0} for r in texts])
     groups = {}
     for name, model in ((f"control: {m.control_model} untouched", m.control_model),
                         (f"control: {m.control_model} memorised", str(model_dir))):
-        gen = GenerationConfig(model, Decoding("top-k"), None, m.max_tokens, 8, cfg.study.seed, str(prompts),
-                               m.prompt_tokens)
+        gen = GenerationConfig(model=model, decoding=Decoding("top-k"), max_tokens=m.max_tokens,
+                               batch_size=m.batch_size, seed=cfg.study.seed, prompts=str(prompts),
+                               prompt_tokens=m.prompt_tokens)
         slug = "memorised" if model == str(model_dir) else "untouched"
         path, _ = sample_corpus(gen, folder / f"control-{slug}.jsonl", progress)
         groups[name] = [(r.id, continuation_words(r.extra["prompt"], r.extra["continuation"]))
@@ -97,7 +96,8 @@ def memorization_tables(cfg, human: list[Record], corpora, out: Path, progress: 
     summary = overlap_summary(docs)
     texts = {(g, i): ws for g, d in groups.items() for i, ws in d}
     spans = worst_spans(docs, texts, ref_texts, per_group=3, n=m.n)
-    info = {"n": m.n, "fpr": m.fpr, "reference": "human share" if not m.reference else m.reference,
+    shown = [shown_path(src, out, cfg.source) for src in m.reference or []]
+    info = {"n": m.n, "fpr": m.fpr, "reference": shown or "human share",
             "reference_docs": len(ref), "held_out_docs": len(held), "filter_bits": bloom.m,
             "filter_k": bloom.k, "filter_estimated_fpr": bloom.estimated_fpr()}
     return docs, summary, spans, info

@@ -23,7 +23,7 @@ def build_filter(texts: Iterable[str], capacity: int, fpr: float = 1e-3, n: int 
                  bloom: BloomFilter | None = None) -> BloomFilter:
     """Stream texts into a Bloom filter sized for `capacity` n-grams at false-positive rate
     `fpr` (or into `bloom`). Memory: the filter plus one batch. For corpora bigger than memory,
-    in parallel: ovid/bloom_build.py."""
+    in parallel: overlap/bloom_build.py."""
     bloom = bloom or BloomFilter.for_capacity(capacity, fpr)
     for batch in byte_batches(texts):
         h, _ = batch_ngram_hashes(batch, n)

@@ -6,24 +6,18 @@ detector's out-of-fold calibration); the test texts only measure it.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 from sklearn.metrics import roc_curve
 
+from ovid.metrics import auroc_of
+
 METRICS = ("auroc", "tpr", "accuracy", "f1")
-
-
-def auroc_fast(human: np.ndarray, machine: np.ndarray) -> float:
-    """AUROC as P(machine score > human score), ties counting half (Mann-Whitney U)."""
-    ranks = rankdata(np.concatenate([human, machine]))
-    n0, n1 = len(human), len(machine)
-    return float((ranks[n0:].sum() - n1 * (n1 + 1) / 2) / (n0 * n1))
 
 
 def point_metrics(human: np.ndarray, machine: np.ndarray, threshold: float) -> dict[str, float]:
     tp = float(np.sum(machine >= threshold))
     fp = float(np.sum(human >= threshold))
     fn, tn = len(machine) - tp, len(human) - fp
-    return {"auroc": auroc_fast(human, machine), "tpr": tp / len(machine), "fpr": fp / len(human),
+    return {"auroc": auroc_of(human, machine), "tpr": tp / len(machine), "fpr": fp / len(human),
             "accuracy": (tp + tn) / (len(human) + len(machine)),
             "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0}
 

@@ -1,4 +1,5 @@
-"""`ovid score`: read corpora, score them with a named or saved detector, write one row per text."""
+"""Batch scoring (`ovid score`): read corpora, score them with a named or saved detector, write one
+row per text, and measure AUROC and TPR at a target FPR when the texts are labelled."""
 from __future__ import annotations
 
 import json
@@ -7,16 +8,17 @@ from typing import Sequence
 
 import numpy as np
 
-from .atomic import atomic_open
-from .corpus import read_corpora
-from .errors import OvidError
-from .metrics import summary
+from ovid.atomic import atomic_open
+from ovid.corpus import read_corpora
+from ovid.errors import OvidError
+from ovid.metrics import summary
+
+from .persistence import load_detector
+from .registry import make_detector
 
 
 def resolve_detector(detector: str, params: dict):
     """A saved detector folder, or a registry name built with `params`."""
-    from ovid.detect import load_detector, make_detector
-
     if Path(detector).is_dir():
         det = load_detector(detector)
         for k, v in params.items():  # runtime settings (cache, budget) may be overridden
@@ -39,10 +41,10 @@ def write_scores(rows: list[dict], out: Path) -> None:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-def score_files(detector: str, files: Sequence[str], out: str | Path, params: dict,
+def score_files(*, detector: str, files: Sequence[str], out: str | Path, params: dict | None = None,
                 target_fpr: float = 0.01, progress: bool = True) -> str:
     """Score every text of `files`; returns a one-line summary (with AUROC when labelled)."""
-    det = resolve_detector(detector, params)
+    det = resolve_detector(detector, params or {})
     records = read_corpora(files)
     if not records:
         raise OvidError(f"no texts in {', '.join(map(str, files))}")

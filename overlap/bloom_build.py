@@ -12,29 +12,32 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
+from ovid.errors import CorpusError, OvidError
+from ovid.hardware import cores
+from ovid.log import logger
+from ovid.settings import setting
+
 from .bloom import BloomFilter
-from .errors import CorpusError, OvidError
-from .hardware import cores
 from .ngrams import BATCH_BYTES, N, batch_ngram_hashes, byte_batches, count_ngrams
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BloomBuildConfig:
-    sources: list[str] = field(default_factory=list)  # corpora (JSONL streams by byte range)
-    out: str = "reference.bloom"  # the filter file
-    capacity: int | None = None  # n-grams to size for; None = count them first (one more pass)
-    fpr: float = 1e-3  # configured false-positive rate
-    n: int = N  # n-gram length
-    workers: int = 0  # processes; 0 = one per core
-    batch_bytes: int = BATCH_BYTES  # text per hashing batch (bounds a worker's memory)
+    sources: list[str] = setting(factory=list, help="Reference corpora (JSONL files stream in byte ranges; "
+                                 "any corpus format).")
+    out: str = setting("reference.bloom", "The filter file (safetensors).")
+    capacity: int | None = setting(None, "N-grams to size the filter for (default: count them first, one more pass).")
+    fpr: float = setting(1e-3, "Configured false-positive rate.")
+    n: int = setting(N, "N-gram length (the GPT-2 paper: 8).")
+    workers: int = setting(0, "Processes, one shard each (0 = one per core).")
+    batch_bytes: int = setting(BATCH_BYTES, "Text per hashing batch (bounds a worker's memory).")
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def shard_texts(shard: Shard) -> Iterator[str]:
     if shard.stripes == 1 and shard.source.endswith(".jsonl"):
         yield from _jsonl_range(shard)
         return
-    from .corpus import read_corpus
+    from ovid.corpus import read_corpus
 
     for i, rec in enumerate(read_corpus(shard.source)):
         if i % shard.stripes == shard.stripe:
@@ -126,7 +129,7 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
             raise CorpusError(f"{src}: no such file or folder")
     workers = cfg.workers or cores()
     shards = plan_shards(cfg.sources, workers)
-    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
+    say = logger("ovid bloom") if progress else (lambda msg: None)
     with ProcessPoolExecutor(max_workers=min(workers, len(shards))) as pool:
         capacity = cfg.capacity
         if capacity is None:

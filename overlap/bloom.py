@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import OvidError
+from ovid.errors import OvidError
+
 from .ngrams import mix64
 
 _SEED2 = np.uint64(0xD6E8FEB86659FD93)

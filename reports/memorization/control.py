@@ -13,22 +13,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
-import torch
-
-from .atomic import write_json
-from .models import document_token_id, fresh_causal_lm, load_tokenizer, resolve
-
-MARKER = "ovid-model.json"
+from ovid.atomic import write_json
+from ovid.models import MODEL_INFO, document_token_id, fresh_causal_lm, load_tokenizer, resolve
+from ovid.padding import pad_rows
+from ovid.settings import setting
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ControlConfig:
-    model: str = "smollm2-135m"  # the model to make memorise
-    steps: int = 30
-    lr: float = 1e-4
-    max_tokens: int = 128  # tokens of each text trained on
-    batch_size: int = 2
-    seed: int = 0
+    model: str = setting("smollm2-135m", "The model made to memorise.")
+    steps: int = setting(30, "Fine-tuning steps.")
+    lr: float = setting(1e-4, "AdamW learning rate.")
+    max_tokens: int = setting(128, "Tokens of each text trained on.")
+    batch_size: int = setting(2, "Texts per fine-tuning step.")
+    seed: int = setting(0, "Seed of the data order.")
 
 
 def plain_copy(model):
@@ -50,9 +48,11 @@ def memorise(texts: Sequence[str], out_dir: str | Path, cfg: ControlConfig = Con
              progress: bool = True) -> Path:
     """Fine-tune `cfg.model` on `texts` and save it to `out_dir` (safetensors + tokenizer + a
     marker with the settings, the texts' hash and the loss curve). Reuses a matching save."""
+    import torch
+
     out_dir = Path(out_dir)
     key = {"config": asdict(cfg), "texts": [t[:200] for t in texts]}
-    marker = out_dir / MARKER
+    marker = out_dir / MODEL_INFO
     if marker.exists() and json.loads(marker.read_text()).get("key") == key:
         return out_dir
     tok = load_tokenizer(cfg.model)
@@ -66,13 +66,8 @@ def memorise(texts: Sequence[str], out_dir: str | Path, cfg: ControlConfig = Con
         torch.manual_seed(cfg.seed)
         for step in range(cfg.steps):
             rows = [seqs[(step * cfg.batch_size + j) % len(seqs)] for j in range(cfg.batch_size)]
-            width = max(len(r) for r in rows)
-            ids = torch.full((len(rows), width), doc, dtype=torch.long)
-            labels = torch.full((len(rows), width), -100, dtype=torch.long)
-            mask = torch.zeros((len(rows), width), dtype=torch.long)
-            for i, r in enumerate(rows):
-                ids[i, :len(r)] = labels[i, :len(r)] = torch.tensor(r)
-                mask[i, :len(r)] = 1
+            ids, mask = pad_rows(rows, doc)
+            labels = ids.masked_fill(mask == 0, -100)  # no loss on padding
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             loss.backward()
             opt.step()

@@ -1,5 +1,8 @@
 """A study is a small TOML file, parsed into dataclasses and validated with errors that name the
-key at fault. Paths are relative to the TOML file's folder.
+key at fault. Paths are relative to the TOML file's folder. Each section is a dataclass whose
+fields are the section's keys; [generate] and [memorization] share their fields' definitions
+with the stages' own configurations (generate/config.py, overlap/bloom_build.py,
+reports/memorization/control.py).
 
     [study]          name, seed, target_fpr, test_fraction, length_buckets, bootstrap, examples
     [human]          corpus = "ovid:human-demo" (or a list); records labelled machine are dropped
@@ -8,68 +11,85 @@ key at fault. Paths are relative to the TOML file's folder.
     [[machine]]      corpus, name, model, params, decoding   (existing machine corpora)
     [[detectors]]    name = "fast-detectgpt", plus that detector's parameters
     [cross_size]     detector = "tfidf"   (a trained detector; fitted per corpus, tested on all)
-    [memorization]   reference, reference_fraction, n, fpr, prompt_tokens, max_tokens, control,
-                     control_model, control_texts, control_steps, control_lr, control_tokens,
+    [memorization]   reference, reference_fraction, n, fpr, prompt_tokens, max_tokens, batch_size,
+                     control, control_model, control_texts, control_steps, control_lr, control_tokens,
                      control_batch_size
 """
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import tomllib
+import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import OvidError
+import tomllib
+
+from ovid.errors import OvidError
+from ovid.generate import Decoding, GenerationConfig, SampleSettings, SamplingParams
+from ovid.overlap.bloom_build import BloomBuildConfig
+from ovid.settings import field_help, setting
+
+from ..memorization.control import ControlConfig
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StudySection:
-    name: str = "study"
-    seed: int = 0
-    target_fpr: float = 0.01  # FPR on held-out human text at which TPR is reported
-    test_fraction: float = 0.5  # share of source documents held out for testing
-    length_buckets: list[int] = field(default_factory=lambda: [16, 32, 64, 128])  # tokens
-    bootstrap: int = 1000  # resamples for the 95% intervals
-    examples: int = 2  # GLTR-coloured examples per class
+    name: str = setting("study", "Title of the report.")
+    seed: int = setting(0, "Seed of the splits, the bootstrap and the memorization control.")
+    target_fpr: float = setting(0.01, "FPR on held-out human text at which TPR is reported.")
+    test_fraction: float = setting(0.5, "Share of source documents held out for testing.")
+    length_buckets: list[int] = setting(factory=lambda: [16, 32, 64, 128],
+                                        help="Text lengths (scoring-model tokens) of the length table.")
+    bootstrap: int = setting(1000, "Resamples for the 95% intervals.")
+    examples: int = setting(2, "GLTR-coloured examples per class.")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class HumanSection:
-    corpus: list[str] = field(default_factory=lambda: ["ovid:human-demo"])
+    corpus: list[str] = setting(factory=lambda: ["ovid:human-demo"],
+                                help="Human corpora; records labelled machine are dropped.")
 
 
-@dataclass
-class GenerateSection:
-    models: list[str] = field(default_factory=lambda: ["smollm2-135m"])
-    decodings: list[str] = field(default_factory=lambda: ["pure", "top-k"])
-    top_k: int = 40
-    top_p: float = 0.96
-    temperature: float | None = None
-    n: int | None = None  # samples per corpus; default one per human text
-    prompted: bool = True  # False: unconditional samples, as the GPT-2 output dataset (needs n)
-    max_tokens: int = 96
-    prompt_tokens: int = 16
-    batch_size: int = 16
-    dtype: str = "auto"  # auto: bfloat16 where native (AVX512-BF16/AMX CPU, GPU), else float32
-    seed: int = 0
+@dataclass(frozen=True, kw_only=True)
+class GenerateSection(SampleSettings, SamplingParams):
+    """[generate]: one corpus per model x decoding. Every key but models, decodings and prompted
+    is a field of `SampleSettings` or `SamplingParams` (generate/config.py), with its meaning."""
+    models: list[str] = setting(factory=lambda: ["smollm2-135m"], help="Models or families (gpt2, offline).")
+    decodings: list[str] = setting(factory=lambda: ["pure", "top-k"], help="Decoding strategies.")
+    prompted: bool = setting(True, "Prompt with the human texts; false: unconditional samples, as the "
+                             "GPT-2 output dataset (needs n).")
+    # A study's own defaults, shorter than `ovid generate`'s 256 and 30 on purpose: it samples
+    # every model x decoding once per human text, and 96 new tokens after a 16-token prompt keep
+    # such a grid within minutes on 2 cores.
+    max_tokens: int = setting(96, "New tokens per sample.")
+    prompt_tokens: int = setting(16, "Prompt length in tokens.")
+
+    def decoding(self, strategy: str) -> Decoding:
+        return Decoding(strategy, **{f.name: getattr(self, f.name) for f in dataclasses.fields(SamplingParams)})
+
+    def generation_config(self, model: str, strategy: str, prompts: str) -> GenerationConfig:
+        """The settings of one corpus of the grid (prompts: the human texts, used when prompted)."""
+        shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(SampleSettings)}
+        return GenerationConfig(model=model, decoding=self.decoding(strategy),
+                                prompts=prompts if self.prompted else None, **shared)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MachineSection:
-    corpus: str
-    name: str | None = None  # default: the file's name
-    model: str | None = None
-    params: int | None = None  # parameter count: the size axis
-    decoding: str = "unknown"
+    corpus: str = setting(help="An existing machine corpus (any format ovid reads).")
+    name: str | None = setting(None, "Row name in the tables (default: the file's name).")
+    model: str | None = setting(None, "The model that wrote it.")
+    params: int | None = setting(None, "Its parameter count: the size axis.")
+    decoding: str = setting("unknown", "How it was decoded.")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DetectorSection:
     name: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -80,29 +100,42 @@ class DetectorSection:
         return f"{self.name} ({Path(str(model)).name})" if model else self.name
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CrossSizeSection:
-    detector: str = "tfidf"
+    detector: str = setting("tfidf", "A trained detector of [[detectors]], fitted per corpus and tested on all.")
 
 
-@dataclass
+_CONTROL = ControlConfig()
+_BLOOM = BloomBuildConfig()
+
+
+
+@dataclass(kw_only=True)
 class MemorizationSection:
-    reference: list[str] | None = None  # default: a share of the human corpus
-    reference_fraction: float = 0.5  # share of human documents used as the reference corpus
-    n: int = 8
-    fpr: float = 1e-3  # Bloom filter false-positive bound
-    prompt_tokens: int = 16
-    max_tokens: int = 64
-    control: bool = True  # fine-tune a model on reference texts as a positive control
-    control_model: str = "smollm2-135m"
-    control_texts: int = 8
-    control_steps: int = 30
-    control_lr: float = 1e-4
-    control_tokens: int = 128
-    control_batch_size: int = 2
+    """[memorization]: the filter's settings are `BloomBuildConfig`'s (overlap/bloom_build.py),
+    the control_* keys are `ControlConfig`'s (reports/memorization/control.py), by default."""
+    reference: list[str] | None = setting(None, "Reference (training) corpora; default: a share of the human corpus.")
+    reference_fraction: float = setting(0.5, "Share of human documents used as the reference corpus.")
+    n: int = setting(_BLOOM.n, field_help(BloomBuildConfig, "n"))
+    fpr: float = setting(_BLOOM.fpr, field_help(BloomBuildConfig, "fpr"))
+    # the samples checked for copying: shorter than `ovid generate`'s defaults, like [generate]'s
+    prompt_tokens: int = setting(16, "Prompt length of the control's samples, in tokens.")
+    max_tokens: int = setting(64, "New tokens of the control's samples.")
+    batch_size: int = setting(8, "Control samples generated together.")
+    control: bool = setting(True, "Fine-tune a model on reference texts as a positive control.")
+    control_model: str = setting(_CONTROL.model, field_help(ControlConfig, "model"))
+    control_texts: int = setting(8, "Reference texts it memorises.")
+    control_steps: int = setting(_CONTROL.steps, field_help(ControlConfig, "steps"))
+    control_lr: float = setting(_CONTROL.lr, field_help(ControlConfig, "lr"))
+    control_tokens: int = setting(_CONTROL.max_tokens, field_help(ControlConfig, "max_tokens"))
+    control_batch_size: int = setting(_CONTROL.batch_size, field_help(ControlConfig, "batch_size"))
+
+    def control_config(self, seed: int) -> ControlConfig:
+        return ControlConfig(model=self.control_model, steps=self.control_steps, lr=self.control_lr,
+                             max_tokens=self.control_tokens, batch_size=self.control_batch_size, seed=seed)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StudyConfig:
     study: StudySection
     human: HumanSection
@@ -119,7 +152,7 @@ def _type_ok(value: Any, tp: Any) -> bool:
     origin = typing.get_origin(tp)
     if tp is Any:
         return True
-    if origin is typing.Union or origin is getattr(__import__("types"), "UnionType", None):
+    if origin is typing.Union or origin is types.UnionType:
         return any(_type_ok(value, a) for a in typing.get_args(tp))
     if tp is type(None):
         return value is None
@@ -197,10 +230,9 @@ def load_study(path: str | Path) -> StudyConfig:
     if generate is not None and not generate.prompted and generate.n is None:
         raise OvidError(f"{src}: [generate].n is required when prompted = false")
     if generate is not None:
-        from ovid.generate import Decoding
         for i, d in enumerate(generate.decodings):
             try:
-                Decoding(d, generate.top_k, generate.top_p, generate.temperature)
+                generate.decoding(d)
             except ValueError as e:
                 raise OvidError(f"{src}: [generate].decodings[{i}]: {e}") from None
     machine_raw = raw.get("machine", [])
@@ -226,7 +258,7 @@ def load_study(path: str | Path) -> StudyConfig:
             if k not in cls.param_names():
                 raise OvidError(f"{src}: {where}: detector {name!r} takes no parameter {k!r} "
                                 f"(it takes: {', '.join(cls.param_names())})")
-        detectors.append(DetectorSection(name, params))
+        detectors.append(DetectorSection(name=name, params=params))
     if not detectors:
         raise OvidError(f"{src}: no [[detectors]]: name at least one")
     cross = _build(CrossSizeSection, raw["cross_size"], "[cross_size]", src) if "cross_size" in raw else None
@@ -239,4 +271,5 @@ def load_study(path: str | Path) -> StudyConfig:
         if "memorization" in raw else None
     if memo is not None and memo.reference:
         memo.reference = [_resolve_corpus(c, src, "[memorization].reference") for c in memo.reference]
-    return StudyConfig(study, human, generate, machine, detectors, cross, memo, src, raw)
+    return StudyConfig(study=study, human=human, generate=generate, machine=machine, detectors=detectors,
+                       cross_size=cross, memorization=memo, source=src, raw=raw)

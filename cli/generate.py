@@ -1,0 +1,52 @@
+"""`ovid generate`: sample one corpus, or a grid of models x decodings."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ovid.generate.config import Decoding, GenerationConfig, SamplingParams
+
+from .options import fail, field_options, option, split_list, with_options
+
+GRID = " Comma-separated (or a family: gpt2, offline) for a grid."
+OPTIONS = [
+    *field_options(GenerationConfig, only=("model",), help_suffix={"model": GRID}),
+    *field_options(Decoding, only=("strategy",), rename={"strategy": "decoding"},
+                   help_suffix={"strategy": " Comma-separated for a grid."}),
+    *field_options(SamplingParams),
+    *field_options(GenerationConfig, skip=("model", "decoding")),
+    option("out", Optional[Path], None, "Output JSONL (one model and one decoding)."),
+    option("out_dir", Optional[Path], None, "Output folder for a grid: MODEL-DECODING.jsonl each."),
+    option("progress", bool, True, "Show a progress bar."),
+]
+KNOBS = [f.name for f in dataclasses.fields(SamplingParams)]
+
+
+def generate(*, model: str, decoding: str, out: Path | None, out_dir: Path | None, progress: bool,
+             **settings) -> None:
+    """Sample a corpus (gpt-2-output-dataset JSONL + .meta.json). Re-run the same command to resume."""
+    from ovid.generate import expand_models, sample_corpus, sample_grid
+
+    knobs = {k: settings.pop(k) for k in KNOBS}
+    if not split_list(model) or not split_list(decoding):
+        fail("give at least one --model and one --decoding")
+    try:
+        models = expand_models(split_list(model))
+        decodings = [Decoding(strategy, **knobs) for strategy in split_list(decoding)]
+        base = GenerationConfig(model=models[0], decoding=decodings[0], **settings)
+    except ValueError as e:
+        fail(str(e))
+    if len(models) * len(decodings) > 1 or out is None:
+        if out_dir is None:
+            fail("give --out FILE for one corpus, or --out-dir DIR for a grid of corpora")
+        results = sample_grid(base, models, decodings, out_dir, progress)
+    else:
+        results = [sample_corpus(base, out, progress)]
+    for path, meta in results:
+        typer.echo(f"{path}: {meta['n_written']} samples from {meta['model']}")
+
+
+command = with_options(OPTIONS, generate)

@@ -1,0 +1,91 @@
+"""`detect-train` (and `ovid train`): train, or for zero-shot detectors calibrate, a detector and
+save it.
+
+    detect-train --detector roberta --encoder minilm-l6 --train FILE... --out runs/det1
+                 [--valid FILE...] [--human FILE... --machine FILE...] [--epochs N]
+                 [--max-texts N] [--seed S] [--resume]
+
+The job's options come from `TrainJob` (detect/train_job.py); the detector's from the engine's
+and the training loop's configurations (detect/params.py) and the few parameters that single
+detectors add. Only the detector options given are passed on; one the detector does not take is
+an error.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Optional
+
+import typer
+
+from ovid.detect.params import EngineConfig, TrainConfig
+from ovid.detect.train_job import TrainJob
+from ovid.errors import OvidError
+
+from .options import field_options, option, split_list, with_options
+
+LIST_OPTIONS = ("--train", "--human", "--machine", "--valid")  # each takes FILE... (shell globs)
+DETECTOR_OPTIONS = [
+    *field_options(EngineConfig, only=("model", "reference_model", "dtype", "max_length", "token_budget",
+                                       "cache_dir"), unset=True,
+                   help_suffix={"max_length": " For roberta: tokens per crop (default 256)."}),
+    *field_options(TrainConfig, skip=("max_length", "seed"), unset=True,
+                   help_suffix=dict.fromkeys([f.name for f in dataclasses.fields(TrainConfig)], " (roberta)")),
+    # the parameters of single detectors
+    option("encoder", Optional[str], None, "Encoder for roberta: minilm-l6 (offline), roberta-base, any Hub id or folder."),
+    option("models", Optional[str], None, "Comma-separated scoring models for ensemble."),
+    option("classifier", Optional[str], None, "Saved detector folder whose score feeds the ensemble."),
+    option("learner", Optional[str], None, "Ensemble learner: logistic or gbm."),
+    option("C", Optional[float], None, "Inverse regularisation strength of the logistic regression "
+           "(gltr, tfidf, ensemble).", flags=("--C",)),
+    option("max_features", Optional[int], None, "Vocabulary cap of tfidf: the most frequent 1-2-grams."),
+    option("min_df", Optional[int], None, "Documents a tfidf term must occur in."),
+]
+OPTIONS = [*field_options(TrainJob, skip=("params",)), *DETECTOR_OPTIONS]
+DETECTOR_PARAMS = [p.name for p in DETECTOR_OPTIONS]
+
+
+def train(**values) -> None:
+    """Train (or, for zero-shot detectors, calibrate) a detector and save it."""
+    from ovid.detect.train_job import train_detector
+
+    given = {k: values.pop(k) for k in DETECTOR_PARAMS}
+    params = {k: v for k, v in given.items() if v is not None}
+    if "models" in params:
+        params["models"] = split_list(params["models"])
+    job = TrainJob(params=params, **values)
+    m = train_detector(job)
+    v, fpr = m["validation"], job.target_fpr
+    extra = f", AUROC {v['auroc']:.4f}, TPR at {fpr:g} FPR {v[f'tpr_at_{fpr:g}_fpr']:.4f}" if "auroc" in v else ""
+    typer.echo(f"{job.out}: {job.detector} trained on {m['n_train']} texts in {m['seconds']} s; "
+               f"validation ({m['n_valid']} texts){extra}")
+
+
+command = with_options(OPTIONS, train)
+
+
+def spread_lists(argv: list[str]) -> list[str]:
+    """`--train a b c` -> `--train a --train b --train c`: click options take one value each,
+    and a shell glob after one flag must keep working."""
+    out, current = [], None
+    for arg in argv:
+        if arg.startswith("-"):
+            current = arg if arg in LIST_OPTIONS else None
+            out.append(arg)
+        elif current is not None and out[-1] != current:
+            out += [current, arg]
+        else:
+            out.append(arg)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `detect-train` entry point: user-facing errors are one line on stderr, exit code 2."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
+                      context_settings={"help_option_names": ["-h", "--help"]})
+    app.command()(command)
+    try:
+        app(args=spread_lists(sys.argv[1:] if argv is None else argv), prog_name="detect-train")
+    except OvidError as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(2)

@@ -1,0 +1,54 @@
+"""The configurations that detectors share, kept free of torch so that the CLI can build its
+options from them without loading a model stack: the scoring engine's (`EngineConfig`) and the
+fine-tuned classifier's training loop (`TrainConfig`). Detectors take these fields as keyword
+parameters (the scikit-learn contract) with these defaults."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ovid.settings import setting
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineConfig:
+    model: str = setting("smollm2-135m", "Scoring model (Binoculars' performer): registry name, Hub id, "
+                         "folder or .gguf.")
+    reference_model: str | None = setting(None, "Reference (sampling/observer) model for Fast-DetectGPT and "
+                                          "Binoculars; default: the scoring model itself.")
+    dtype: str = setting("auto", "Weights: auto (bfloat16 where the CPU/GPU runs it natively, else float32), "
+                         "float32 or bfloat16; statistics are float32.")
+    max_length: int | None = setting(None, "Scoring window in tokens, document token included "
+                                     "(default: min(model's, 1024)).")
+    stride: int | None = setting(None, "New tokens scored per later window (default: half the window).")
+    token_budget: int = setting(4096, "Padded tokens per forward batch.")
+    cache_dir: str | None = setting(None, "Folder for cached token statistics (default: memory only).")
+    # always, never, or auto = once one call has COMPILE_MIN_TOKENS tokens to score (the one-time
+    # compile costs ~10-30 s on 2 cores)
+    compile: str = setting("auto", "torch.compile the decoder blocks and the statistics: auto, always or never.")
+
+    def key(self, window: int, stride: int) -> str:
+        """What names the statistics in a cache: every field that changes them."""
+        d = asdict(self)
+        for k in ("cache_dir", "token_budget", "compile"):  # do not change the statistics
+            d.pop(k)
+        d.update(max_length=window, stride=stride)
+        return "|".join(f"{k}={v}" for k, v in sorted(d.items()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    max_length: int = setting(256, "Tokens per crop, special tokens included (OpenAI's detector: up to 512).")
+    min_length: int = setting(16, "Shortest random crop, so short texts are seen in training.")
+    epochs: int = setting(3, "Training epochs.")
+    batch_size: int = setting(16, "Texts per training step.")
+    lr: float = setting(5e-5, "AdamW peak learning rate.")
+    weight_decay: float = setting(0.01, "AdamW weight decay.")
+    warmup: float = setting(0.1, "Share of steps spent warming up linearly.")
+    patience: int = setting(2, "Validations without a better AUROC before early stopping.")
+    eval_every: int = setting(0, "Steps between validations; 0 = once per epoch.")
+    checkpoint_every: int = setting(50, "Steps between checkpoints (and at each validation).")
+    seed: int = setting(0, "Random seed (data order, crops, splits).")
+
+
+ENGINE = EngineConfig()  # the defaults, for detectors' signatures
+TRAINING = TrainConfig()

@@ -1,0 +1,53 @@
+"""A study's detectors: each [[detectors]] entry fitted (or, zero-shot, calibrated) on the
+training half and saved, then reused while its key (name, parameters, FPR, texts) is unchanged."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ovid.detect import load_detector, make_detector
+from ovid.detect.registry import detector_class
+from ovid.hashing import digest
+
+from .config import DetectorSection, StudyConfig
+from .corpora import Split, texts
+
+
+def build_detector(spec: DetectorSection, train: list[str], labels: list[int], cfg: StudyConfig,
+                   folder: Path, cache: Path):
+    """(detector, reused): fitted or calibrated on `train`, or loaded from `folder` when its
+    key matches. Engine-backed detectors share the study's token-statistics cache."""
+    cls = detector_class(spec.name)
+    params = dict(spec.params)
+    if "cache_dir" in cls.param_names() and "cache_dir" not in params:
+        params["cache_dir"] = str(cache)
+    key = digest([spec.name, spec.params, cfg.study.target_fpr, train, labels])
+    marker = folder / "study-key.txt"
+    if marker.exists() and marker.read_text() == key:
+        det = load_detector(folder)
+        if "cache_dir" in params:
+            det.cache_dir = params["cache_dir"]
+        return det, True
+    det = make_detector(spec.name, **params)
+    if cls.trained:
+        det.fit(train, labels, cfg.study.target_fpr)
+    else:  # zero-shot: the threshold comes from the held-out (training-side) human texts
+        det.calibrate(train, labels, cfg.study.target_fpr)
+    det.save(folder)
+    marker.write_text(key)
+    return det, False
+
+
+def detector_slug(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in label).strip("-")
+
+
+def score(det, batch: list[str]) -> np.ndarray:
+    return np.asarray(det.score(batch), dtype=float) if batch else np.zeros(0)
+
+
+def train_texts(split: Split, names: list[str] | None = None) -> tuple[list[str], list[int]]:
+    """The training half: human texts (0) and the machine texts (1) of `names` (all corpora)."""
+    machine = [r for n, recs in split.train.items() if names is None or n in names for r in recs]
+    return texts(split.human_train) + texts(machine), [0] * len(split.human_train) + [1] * len(machine)

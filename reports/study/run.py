@@ -1,0 +1,117 @@
+"""`ovid report STUDY.toml --out DIR`: run a study in one batch, then render it.
+
+Every expensive step leaves a reusable result in DIR, so a second run (or a run restarted after
+an interruption) redoes only what changed: generated corpora (resumable files, in a folder named
+by a hash of their settings), token statistics (the engine's Parquet cache), trained detectors
+(saved folders with a key of their parameters and training texts), the Bloom filter and the
+memorised control model. Metrics, tables and the report are recomputed each run (seconds).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ovid.atomic import atomic_open, write_json
+from ovid.hashing import sha256_file
+from ovid.log import logger
+from ovid.version import __version__
+
+from ..memorization.study import memorization_tables
+from ..render import render_report
+from ..schema import GLTR_EXAMPLES, STUDY_JSON
+from .config import StudyConfig, load_study
+from .corpora import Corpus, existing_corpora, generate_corpora, make_split, read_human, shown_path
+from .detection import cross_size_table, detection_tables, gltr_examples, length_table, summary_table
+from .detectors import build_detector, detector_slug, train_texts
+
+say = logger("ovid report")
+
+
+def write_table(out: Path, name: str, df: pd.DataFrame) -> None:
+    with atomic_open(out / "tables" / name, "w", encoding="utf-8", newline="") as f:
+        df.to_csv(f, index=False)
+
+
+def timed(timings: dict, step: str, fn: Callable):
+    t0 = time.perf_counter()
+    result = fn()
+    timings[step] = round(time.perf_counter() - t0, 1)
+    return result
+
+
+def run_study(study_path: str | Path, out_dir: str | Path, progress: bool = True) -> Path:
+    """Run every part of the study and render DIR/index.html; returns its path."""
+    cfg = load_study(study_path)
+    out = Path(out_dir)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    cache = out / "cache"
+    timings: dict[str, float] = {}
+    human = read_human(cfg)
+    corpora = timed(timings, "generate", lambda: (generate_corpora(cfg, human, out, progress) if cfg.generate else [])
+                    + existing_corpora(cfg))
+    split = make_split(cfg, human, corpora)
+    say(f"{len(human)} human texts ({len(split.human_test)} held out), {len(corpora)} machine corpora")
+
+    def fit_all():
+        texts, labels = train_texts(split)
+        dets = {}
+        for spec in cfg.detectors:
+            det, reused = build_detector(spec, texts, labels, cfg, out / "detectors" / detector_slug(spec.label), cache)
+            say(f"detector {spec.label}" + (" (reused)" if reused else " (fitted)"))
+            dets[spec.label] = det
+        return dets
+
+    dets = timed(timings, "detectors", fit_all)
+    detection, roc = timed(timings, "score", lambda: detection_tables(dets, corpora, split, cfg))
+    write_table(out, "detection.csv", detection)
+    write_table(out, "roc.csv", roc)
+    if cfg.cross_size and len(corpora) > 1:
+        write_table(out, "cross_size.csv", timed(timings, "cross_size", lambda: cross_size_table(cfg, corpora, split, out, cache)))
+    if cfg.study.length_buckets:
+        write_table(out, "length.csv", timed(timings, "length", lambda: length_table(dets, corpora, split, cfg)))
+    examples = timed(timings, "gltr_examples", lambda: gltr_examples(cfg, corpora, split, out))
+    with atomic_open(out / "tables" / GLTR_EXAMPLES, "w", encoding="utf-8") as f:
+        json.dump(examples, f, ensure_ascii=False)
+    overlap_summary, memo_info = None, None
+    if cfg.memorization:
+        docs, overlap_summary, spans, memo_info = timed(
+            timings, "memorization", lambda: memorization_tables(cfg, human, corpora, out, progress))
+        write_table(out, "overlap_docs.csv", docs)
+        write_table(out, "overlap_summary.csv", overlap_summary)
+        write_table(out, "overlap_spans.csv", spans)
+    write_table(out, "summary.csv", summary_table(detection, overlap_summary, cfg))
+    write_json(out / STUDY_JSON, study_record(cfg, corpora, timings, memo_info, out))
+    page = render_report(out)
+    say(f"report: {page}")
+    return page
+
+
+def study_record(cfg: StudyConfig, corpora: list[Corpus], timings: dict, memo_info: dict | None,
+                 out: Path) -> dict:
+    """study.json: what ran, with which versions, seeds, models and data (paths shown relative
+    to the study, with their SHA-256)."""
+    import sklearn
+    import torch
+    import transformers
+
+    sources = list(cfg.human.corpus) + [c.path for c in corpora]
+    return {"name": cfg.study.name, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "ovid_version": __version__,
+            "versions": {"python": sys.version.split()[0], "torch": torch.__version__,
+                         "transformers": transformers.__version__, "scikit-learn": sklearn.__version__,
+                         "numpy": np.__version__, "pandas": pd.__version__},
+            "seeds": {"study": cfg.study.seed, "generate": cfg.generate.seed if cfg.generate else None},
+            "models": sorted({c.model for c in corpora if c.model} |
+                             {str(d.params.get("model") or d.params.get("encoder")) for d in cfg.detectors
+                              if d.params.get("model") or d.params.get("encoder")}),
+            "data_hashes": {shown_path(s, out, cfg.source): sha256_file(s) if Path(s).is_file() else None
+                            for s in sources},
+            "timings_s": timings, "target_fpr": cfg.study.target_fpr, "memorization": memo_info,
+            "config": cfg.raw, "study_file": Path(cfg.source).name}

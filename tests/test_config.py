@@ -1,0 +1,124 @@
+"""Each configuration is defined once: the CLI's options, the study file's keys and the detectors'
+parameters come from (or are checked here against) the configuration dataclasses, so a default
+cannot differ between them unless the dataclass says so."""
+import dataclasses
+import inspect
+
+import pytest
+import typer
+
+from ovid.cli import generate as generate_cli
+from ovid.cli import overlap as overlap_cli
+from ovid.cli import score as score_cli
+from ovid.cli import train as train_cli
+from ovid.detect.params import EngineConfig, TrainConfig
+from ovid.detect.registry import detector_class, detector_names
+from ovid.detect.train_job import TrainJob
+from ovid.generate.config import Decoding, GenerationConfig, SampleSettings, SamplingParams
+from ovid.overlap.bloom_build import BloomBuildConfig
+from ovid.reports.memorization.control import ControlConfig
+from ovid.reports.study.config import (
+    DetectorSection,
+    GenerateSection,
+    MachineSection,
+    MemorizationSection,
+    StudyConfig,
+    StudySection,
+)
+from ovid.settings import default_of
+
+
+def defaults(cls) -> dict:
+    return {f.name: default_of(f) for f in dataclasses.fields(cls)}
+
+
+def cli_defaults(params: list[inspect.Parameter]) -> dict:
+    return {p.name: p.default.default for p in params}
+
+
+def test_generate_options_are_the_generation_settings():
+    opts = cli_defaults(generate_cli.OPTIONS)
+    expected = {**defaults(GenerationConfig), **defaults(SamplingParams), "decoding": "pure"}
+    for name, value in expected.items():
+        if name != "decoding" or value == "pure":
+            assert opts[name] == value, name
+    assert set(opts) == (set(expected) | {"out", "out_dir", "progress"})
+    assert opts["max_tokens"] == 256 and opts["prompt_tokens"] == 30
+
+
+def test_bloom_and_train_options_are_their_jobs_fields():
+    assert cli_defaults(overlap_cli.OPTIONS) == {**defaults(BloomBuildConfig), "sources": ...}
+    job = {k: v for k, v in defaults(TrainJob).items() if k != "params"}
+    assert {k: v for k, v in cli_defaults(train_cli.OPTIONS).items() if k in job} == {**job, "out": ...}
+
+
+def test_detector_options_leave_the_detectors_defaults_alone():
+    """Only given detector options are passed on (all default to None), and every parameter of
+    every registered detector has an option."""
+    opts = cli_defaults(train_cli.DETECTOR_OPTIONS)
+    assert set(opts.values()) == {None}
+    for name in detector_names():
+        missing = set(detector_class(name).param_names()) - set(opts) - {"seed"}
+        assert not missing, f"{name}: no detect-train option for {missing}"
+    assert set(cli_defaults(score_cli.OPTIONS)) >= set(score_cli.ENGINE_OPTIONS)
+
+
+@pytest.mark.parametrize("name", ["likelihood", "fast-detectgpt", "binoculars", "gltr", "ensemble"])
+def test_engine_backed_detectors_default_to_the_engine_config(name):
+    engine = defaults(EngineConfig)
+    params = detector_class(name)().get_params()
+    for k, v in params.items():
+        if k in engine:
+            assert v == engine[k], (name, k)
+    if name == "ensemble":
+        assert params["models"] == [engine["model"]]
+
+
+def test_the_classifier_defaults_to_its_training_config():
+    params = detector_class("roberta")().get_params()
+    assert {k: params[k] for k in defaults(TrainConfig)} == defaults(TrainConfig)
+
+
+def test_study_generate_section_shares_the_generation_fields():
+    section = defaults(GenerateSection)
+    shared = {**defaults(SampleSettings), **defaults(SamplingParams)}
+    differ = {k for k in shared if section[k] != shared[k]}
+    assert differ == {"max_tokens", "prompt_tokens"}  # the study's shorter samples, said in the dataclass
+    cfg = GenerateSection(models=["m"], decodings=["top-p"], top_p=0.9, n=4, prompted=False).generation_config(
+        "m", "top-p", "prompts.jsonl")
+    assert cfg == GenerationConfig(model="m", decoding=Decoding("top-p", top_p=0.9), n=4, max_tokens=96,
+                                   prompt_tokens=16, prompts=None)
+
+
+def test_memorization_section_takes_the_control_and_filter_defaults():
+    m = MemorizationSection()
+    assert m.control_config(seed=3) == dataclasses.replace(ControlConfig(), seed=3)
+    assert (m.n, m.fpr) == (BloomBuildConfig().n, BloomBuildConfig().fpr)
+
+
+@pytest.mark.parametrize("cls", [GenerationConfig, SampleSettings, SamplingParams, EngineConfig, TrainConfig,
+                                 BloomBuildConfig, ControlConfig, TrainJob, GenerateSection, StudySection,
+                                 MachineSection, DetectorSection, MemorizationSection, StudyConfig])
+def test_configurations_take_keywords_only(cls):
+    first = dataclasses.fields(cls)[0]
+    with pytest.raises(TypeError, match="positional"):
+        cls(default_of(first) if default_of(first) is not dataclasses.MISSING else "x")
+
+
+def test_decoding_takes_only_its_strategy_by_position():
+    assert Decoding("top-k", top_k=5).top_k == 5
+    with pytest.raises(TypeError):
+        Decoding("top-k", 5)
+
+
+def test_every_cli_option_has_help():
+    for params in (generate_cli.OPTIONS, score_cli.OPTIONS, train_cli.OPTIONS, overlap_cli.OPTIONS):
+        for p in params:
+            assert isinstance(p.default, (typer.models.OptionInfo, typer.models.ArgumentInfo))
+            assert p.default.help, p.name
+
+
+@pytest.mark.parametrize("name", ["likelihood", "gltr", "ensemble", "roberta", "tfidf"])
+def test_detectors_take_keywords_only(name):
+    with pytest.raises(TypeError, match="positional"):
+        detector_class(name)("x")
