@@ -6,12 +6,12 @@ import sys
 
 import typer
 
-from ovid.errors import OvidError
-
 from . import generate, overlap, resources, score, study, train
+from .runner import run
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  context_settings={"help_option_names": ["-h", "--help"]}, help="ovid: synthetic-text detection and responsible-release studies.")
+                  context_settings={"help_option_names": ["-h", "--help"]},
+                  help="ovid: synthetic-text detection and responsible-release studies.")
 app.command("models")(resources.models)
 app.command("generate")(generate.command)
 app.command("score")(score.command)
@@ -21,10 +21,11 @@ app.command("download")(resources.download)
 app.command("bloom")(overlap.command)
 
 
-def main() -> None:
-    """Entry point: user-facing errors become one line on stderr and exit code 2."""
-    try:
-        app(args=train.spread_lists(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None)
-    except OvidError as e:
-        typer.echo(f"error: {e}", err=True)
-        sys.exit(2)
+def run_ovid(args: list[str]) -> int:
+    """`ovid ARGS` in this process; returns the exit code."""
+    return run(app, train.spread_lists(args) if args[:1] == ["train"] else args, "ovid")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `ovid` entry point."""
+    sys.exit(run_ovid(sys.argv[1:] if argv is None else argv))

@@ -29,16 +29,16 @@ def generate(*, model: str, decoding: str, out: Path | None, out_dir: Path | Non
              **settings) -> None:
     """Sample a corpus (gpt-2-output-dataset JSONL + .meta.json). Re-run the same command to resume."""
     from ovid.generate import expand_models, sample_corpus, sample_grid
+    from ovid.models import quiet_loading
+
+    quiet_loading(not progress)
 
     knobs = {k: settings.pop(k) for k in KNOBS}
     if not split_list(model) or not split_list(decoding):
         fail("give at least one --model and one --decoding")
-    try:
-        models = expand_models(split_list(model))
-        decodings = [Decoding(strategy, **knobs) for strategy in split_list(decoding)]
-        base = GenerationConfig(model=models[0], decoding=decodings[0], **settings)
-    except ValueError as e:
-        fail(str(e))
+    models = expand_models(split_list(model))
+    decodings = [Decoding(strategy, **knobs) for strategy in split_list(decoding)]
+    base = GenerationConfig(model=models[0], decoding=decodings[0], **settings)
     if len(models) * len(decodings) > 1 or out is None:
         if out_dir is None:
             fail("give --out FILE for one corpus, or --out-dir DIR for a grid of corpora")

@@ -10,6 +10,9 @@ def report(study: Path = typer.Argument(..., help="Study file (TOML; schema in t
            out: Path = typer.Option(..., help="Output folder: index.html, report.md, tables/, figures/, study.json."),
            progress: bool = typer.Option(True, help="Show progress bars.")) -> None:
     """Run a detection-rate and memorization study and render its report (resumable)."""
+    from ovid.models import quiet_loading
     from ovid.reports.study.run import run_study
+
+    quiet_loading(not progress)
 
     typer.echo(f"report: {run_study(study, out, progress).resolve()}")

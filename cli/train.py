@@ -20,9 +20,9 @@ import typer
 
 from ovid.detect.params import EngineConfig, TrainConfig
 from ovid.detect.train_job import TrainJob
-from ovid.errors import OvidError
 
 from .options import field_options, option, split_list, with_options
+from .runner import run
 
 LIST_OPTIONS = ("--train", "--human", "--machine", "--valid")  # each takes FILE... (shell globs)
 DETECTOR_OPTIONS = [
@@ -53,6 +53,9 @@ def train(**values) -> None:
     params = {k: v for k, v in given.items() if v is not None}
     if "models" in params:
         params["models"] = split_list(params["models"])
+    from ovid.models import quiet_loading
+
+    quiet_loading(not values["progress"])
     job = TrainJob(params=params, **values)
     m = train_detector(job)
     v, fpr = m["validation"], job.target_fpr
@@ -79,13 +82,14 @@ def spread_lists(argv: list[str]) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    """The `detect-train` entry point: user-facing errors are one line on stderr, exit code 2."""
+def standalone_app() -> typer.Typer:
+    """`detect-train`: the train command as an app of its own."""
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                       context_settings={"help_option_names": ["-h", "--help"]})
     app.command()(command)
-    try:
-        app(args=spread_lists(sys.argv[1:] if argv is None else argv), prog_name="detect-train")
-    except OvidError as e:
-        typer.echo(f"error: {e}", err=True)
-        sys.exit(2)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `detect-train` entry point: user-facing errors are one line on stderr, exit code 2."""
+    sys.exit(run(standalone_app(), spread_lists(sys.argv[1:] if argv is None else argv), "detect-train"))

@@ -12,19 +12,57 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
-from ovid.errors import OvidError
+from ovid.errors import InputTypeError, InputValueError, OvidError
 
 from .calibration import apply_calibration, calibrate_scores
+from .params import CALIBRATIONS
 
 
 class NotFittedError(OvidError, ValueError):
     """A detector used before fit/calibrate gave it what it needs."""
 
 
+def check_param(name: str, value, check) -> None:
+    """Raise InputValueError naming the parameter when `check` (ovid.settings) finds a problem."""
+    problem = check(value)
+    if problem:
+        raise InputValueError(f"{name} {problem}")
+
+
+def check_texts(texts: Sequence[str]) -> list[str]:
+    """The texts as a list, after checking it is a sequence of strings (scikit-learn style)."""
+    if isinstance(texts, (str, bytes)):
+        raise InputTypeError("texts must be a list of strings, got a single string; pass [text]")
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise InputTypeError(f"texts must be a list of strings, got {type(texts).__name__}") from None
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise InputTypeError(f"texts[{i}] is {type(t).__name__}, not a string")
+    return texts
+
+
+def check_labelled(texts: Sequence[str], labels: Sequence[int]) -> tuple[list[str], np.ndarray]:
+    """(texts, labels as an int array) after checking they match and every label is 0 or 1."""
+    texts = check_texts(texts)
+    if isinstance(labels, (str, bytes)):
+        raise InputTypeError("labels must be a list of 0 (human) and 1 (machine), got a string")
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or len(arr) != len(texts):
+        raise InputValueError(f"{len(texts)} texts but {arr.size if arr.ndim else 1} labels; give one label per text")
+    ok = np.isin(arr, (0, 1)) if arr.dtype.kind in "biuf" else np.zeros(len(arr), bool)
+    if not ok.all():
+        bad = sorted({repr(x) for x in arr[~ok].tolist()})[:3]
+        raise InputValueError(f"labels must be 0 (human) or 1 (machine), got {', '.join(bad)}")
+    return texts, arr.astype(int)
+
+
 class Detector:
     name: ClassVar[str] = ""  # registry name, set by @register
     trained: ClassVar[bool] = False  # False: zero-shot (fit only calibrates)
     uses_validation: ClassVar[bool] = False  # fit takes valid_texts/valid_labels, out_dir, resume
+    state_paths: ClassVar[tuple[str, ...]] = ()  # files/folders of learned state in a saved folder
 
     @classmethod
     def param_names(cls) -> list[str]:
@@ -38,9 +76,17 @@ class Detector:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
+    def check_params(self) -> "Detector":
+        """Refuse parameters out of range before any work (make_detector and load_detector call
+        this). Detectors with settings to check override it."""
+        return self
+
     # -- scoring -------------------------------------------------------------------------------
-    def score(self, texts: Sequence[str]) -> np.ndarray:
+    def score(self, texts: Sequence[str], ids: Sequence[str] | None = None, progress: bool = False) -> np.ndarray:
         """One float per text, higher = more machine-like."""
+        return self._score(check_texts(texts), ids, progress)
+
+    def _score(self, texts: list[str], ids: Sequence[str] | None, progress: bool) -> np.ndarray:
         raise NotImplementedError
 
     def fit(self, texts: Sequence[str], labels: Sequence[int], target_fpr: float = 0.01,
@@ -52,10 +98,18 @@ class Detector:
                   method: str = "platt") -> "Detector":
         """Pick the threshold that lets `target_fpr` of the human texts through, and fit
         P(machine) with Platt scaling or isotonic regression."""
+        texts, labels = check_labelled(texts, labels)
         return self.calibrate_from_scores(self.score(texts), labels, target_fpr, method)
 
     def calibrate_from_scores(self, scores, labels, target_fpr: float = 0.01, method: str = "platt"):
-        self.calibration_ = calibrate_scores(np.asarray(scores), np.asarray(labels), target_fpr, method)
+        if not 0 < target_fpr < 1:
+            raise InputValueError(f"target_fpr must be in (0, 1), got {target_fpr!r}")
+        if method not in CALIBRATIONS:
+            raise InputValueError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got {method!r}")
+        labels = np.asarray(labels)
+        if not (labels == 0).any():
+            raise InputValueError("calibration needs human texts (label 0): the threshold is set on their scores")
+        self.calibration_ = calibrate_scores(np.asarray(scores), labels, target_fpr, method)
         return self
 
     def _calibration(self) -> dict:
@@ -80,7 +134,13 @@ class Detector:
     def save(self, folder: str | Path) -> Path:
         from .persistence import save_detector
 
+        if self.trained and not self.is_fitted():
+            raise NotFittedError(f"{self.name}: nothing to save; fit(texts, labels) first")
         return save_detector(self, Path(folder))
+
+    def is_fitted(self) -> bool:
+        """Trained detectors: whether fit has run (zero-shot ones score without it)."""
+        return getattr(self, "model_", None) is not None
 
     def _save_state(self, folder: Path) -> list[str]:
         """Write learned state (not config) into folder; return the file names written."""

@@ -5,6 +5,7 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from ovid.errors import InputValueError
 from ovid.metrics import threshold_at_fpr
 
 
@@ -12,14 +13,14 @@ def fit_calibration(scores: np.ndarray, labels: np.ndarray, method: str = "platt
     """Platt (a logistic curve on the score) or isotonic; returns a JSON-safe description."""
     scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
     if len(np.unique(labels)) < 2:
-        raise ValueError("calibration needs both human (0) and machine (1) texts")
+        raise InputValueError("calibration needs both human (0) and machine (1) texts")
     if method == "platt":
         lr = LogisticRegression(C=1e6).fit(scores.reshape(-1, 1), labels)
         return {"method": "platt", "coef": float(lr.coef_[0, 0]), "intercept": float(lr.intercept_[0])}
     if method == "isotonic":
         iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, labels)
         return {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
-    raise ValueError(f"unknown calibration method {method!r}; choose platt or isotonic")
+    raise InputValueError(f"unknown calibration method {method!r}; choose platt or isotonic")
 
 
 def apply_calibration(cal: dict, scores: np.ndarray) -> np.ndarray:

@@ -12,6 +12,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ovid.errors import InputValueError
+from ovid.settings import one_of, positive
+
+from .base import check_param
 from .engine import EngineBacked
 from .features import feature_vector
 from .params import ENGINE
@@ -33,6 +37,13 @@ class Ensemble(EngineBacked, SklearnTrainedDetector):
         self.max_length = max_length
         self.token_budget = token_budget
         self.cache_dir = cache_dir
+
+    def check_params(self) -> "Ensemble":
+        if isinstance(self.models, str) or not self.models:
+            raise InputValueError(f"models must be a non-empty list of scoring models, got {self.models!r}")
+        check_param("C", self.C, positive())
+        check_param("learner", self.learner, one_of("logistic", "gbm"))
+        return super().check_params()
 
     @property
     def model(self) -> str:

@@ -8,6 +8,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ovid.settings import positive
+
+from .base import check_param
 from .engine import EngineBacked
 from .features import feature_vector, gltr_buckets
 from .params import ENGINE
@@ -26,6 +29,10 @@ class GLTR(EngineBacked, SklearnTrainedDetector):
         self.token_budget = token_budget
         self.cache_dir = cache_dir
         self.C = C
+
+    def check_params(self) -> "GLTR":
+        check_param("C", self.C, positive())
+        return super().check_params()
 
     def _features(self, texts, ids=None, progress=False):
         return np.stack([feature_vector(s) for s in self.token_stats(texts, ids, progress)])

@@ -24,7 +24,6 @@ class LMStatisticDetector(EngineBacked, Detector):
         self.token_budget = token_budget
         self.cache_dir = cache_dir
 
-    def score(self, texts: Sequence[str], ids: Sequence[str] | None = None,
-              progress: bool = False) -> np.ndarray:
+    def _score(self, texts: list[str], ids: Sequence[str] | None, progress: bool) -> np.ndarray:
         stat = type(self).statistic
         return np.array([stat(s) for s in self.token_stats(texts, ids, progress)], dtype=np.float64)

@@ -6,25 +6,31 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ovid.settings import setting
+from ovid.settings import at_least, check_settings, dtype_check, fraction, one_of, positive, setting
 
 
 @dataclass(frozen=True, kw_only=True)
 class EngineConfig:
     model: str = setting("smollm2-135m", "Scoring model (Binoculars' performer): registry name, Hub id, "
-                         "folder or .gguf.")
+                         "folder or .gguf.", check=lambda m: None if isinstance(m, str) and m else "must name a model")
     reference_model: str | None = setting(None, "Reference (sampling/observer) model for Fast-DetectGPT and "
                                           "Binoculars; default: the scoring model itself.")
     dtype: str = setting("auto", "Weights: auto (bfloat16 where the CPU/GPU runs it natively, else float32), "
-                         "float32 or bfloat16; statistics are float32.")
+                         "float32 or bfloat16; statistics are float32.", check=dtype_check)
     max_length: int | None = setting(None, "Scoring window in tokens, document token included "
-                                     "(default: min(model's, 1024)).")
-    stride: int | None = setting(None, "New tokens scored per later window (default: half the window).")
-    token_budget: int = setting(4096, "Padded tokens per forward batch.")
+                                     "(default: min(model's, 1024)).", check=at_least(3, optional=True))
+    stride: int | None = setting(None, "New tokens scored per later window (default: all but an eighth of "
+                                 "the window, kept as context).",
+                                 check=at_least(1, optional=True))
+    token_budget: int = setting(4096, "Padded tokens per forward batch.", check=at_least(1))
     cache_dir: str | None = setting(None, "Folder for cached token statistics (default: memory only).")
     # always, never, or auto = once one call has COMPILE_MIN_TOKENS tokens to score (the one-time
     # compile costs ~10-30 s on 2 cores)
-    compile: str = setting("auto", "torch.compile the decoder blocks and the statistics: auto, always or never.")
+    compile: str = setting("auto", "torch.compile the decoder blocks and the statistics: auto, always or never.",
+                           check=one_of("auto", "always", "never"))
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
     def key(self, window: int, stride: int) -> str:
         """What names the statistics in a cache: every field that changes them."""
@@ -37,18 +43,23 @@ class EngineConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig:
-    max_length: int = setting(256, "Tokens per crop, special tokens included (OpenAI's detector: up to 512).")
-    min_length: int = setting(16, "Shortest random crop, so short texts are seen in training.")
-    epochs: int = setting(3, "Training epochs.")
-    batch_size: int = setting(16, "Texts per training step.")
-    lr: float = setting(5e-5, "AdamW peak learning rate.")
-    weight_decay: float = setting(0.01, "AdamW weight decay.")
-    warmup: float = setting(0.1, "Share of steps spent warming up linearly.")
-    patience: int = setting(2, "Validations without a better AUROC before early stopping.")
-    eval_every: int = setting(0, "Steps between validations; 0 = once per epoch.")
-    checkpoint_every: int = setting(50, "Steps between checkpoints (and at each validation).")
-    seed: int = setting(0, "Random seed (data order, crops, splits).")
+    max_length: int = setting(256, "Tokens per crop, special tokens included (OpenAI's detector: up to 512).",
+                              check=at_least(4))
+    min_length: int = setting(16, "Shortest random crop, so short texts are seen in training.", check=at_least(1))
+    epochs: int = setting(3, "Training epochs.", check=at_least(1))
+    batch_size: int = setting(16, "Texts per training step.", check=at_least(1))
+    lr: float = setting(5e-5, "AdamW peak learning rate.", check=positive())
+    weight_decay: float = setting(0.01, "AdamW weight decay.", check=at_least(0))
+    warmup: float = setting(0.1, "Share of steps spent warming up linearly.", check=fraction(closed_low=True))
+    patience: int = setting(2, "Validations without a better AUROC before early stopping.", check=at_least(1))
+    eval_every: int = setting(0, "Steps between validations; 0 = once per epoch.", check=at_least(0))
+    checkpoint_every: int = setting(50, "Steps between checkpoints (and at each validation).", check=at_least(1))
+    seed: int = setting(0, "Random seed (data order, crops, splits).", check=at_least(0))
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 
+CALIBRATIONS = ("platt", "isotonic")  # how scores become P(machine)
 ENGINE = EngineConfig()  # the defaults, for detectors' signatures
 TRAINING = TrainConfig()

@@ -8,14 +8,18 @@ loads scikit-learn objects with skops against an explicit list of trusted types.
 from __future__ import annotations
 
 import json
+import re
+import typing
 import zipfile
 from pathlib import Path
 
 from ovid.atomic import write_json
 from ovid.errors import OvidError
 from ovid.hashing import sha256_file
+from ovid.settings import type_name, type_ok
 from ovid.version import __version__
 
+from .params import CALIBRATIONS
 from .registry import detector_class
 
 FORMAT = "ovid-detector"
@@ -63,19 +67,71 @@ def read_config(folder: Path) -> dict:
     return config
 
 
+CONFIG_KEYS = {"format": str, "detector": str, "params": dict, "files": dict, "ovid_version": str}
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_config(folder: Path, config: dict) -> type:
+    """The detector class of a saved folder, after checking config.json against its schema: the
+    keys and their types, a known detector, known parameters of the right types and in range,
+    a calibration of the known form, and a hash for every state file the detector reads (and
+    for nothing outside the folder)."""
+    path = folder / "config.json"
+    for key, tp in CONFIG_KEYS.items():
+        if key not in config:
+            raise OvidError(f"{path}: missing key {key!r}; not a complete saved detector")
+        if not isinstance(config[key], tp):
+            raise OvidError(f"{path}: {key} must be a {tp.__name__}, got {type(config[key]).__name__}")
+    try:
+        cls = detector_class(config["detector"])
+    except OvidError as e:
+        raise OvidError(f"{path}: {e}") from None
+    hints = typing.get_type_hints(cls.__init__)
+    for k, v in config["params"].items():
+        if k not in hints:
+            raise OvidError(f"{path}: detector {cls.name!r} takes no parameter {k!r}")
+        if not type_ok(v, hints[k]):
+            raise OvidError(f"{path}: params.{k} must be {type_name(hints[k])}, got {type(v).__name__} {v!r}")
+    cal = config.get("calibration")
+    if cal is not None and not (isinstance(cal, dict) and isinstance(cal.get("threshold"), (int, float))
+                                and isinstance(cal.get("calibration"), dict)
+                                and cal["calibration"].get("method") in CALIBRATIONS):
+        raise OvidError(f"{path}: calibration is not of the form ovid saves (threshold, calibration.method)")
+    for name, digest in config["files"].items():
+        if not isinstance(digest, str) or not HEX64.match(digest):
+            raise OvidError(f"{path}: files[{name!r}] is not a SHA-256 hash")
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise OvidError(f"{path}: files[{name!r}] points outside the folder; refusing to load")
+    listed = set(config["files"])
+    for state in cls.state_paths:
+        target = folder / state
+        present = sorted(str(p.relative_to(folder)) for p in ([target] if target.is_file() else target.rglob("*"))
+                         if p.is_file()) if target.exists() else []
+        unlisted = [p for p in present if p not in listed]
+        if unlisted:
+            raise OvidError(f"{folder / unlisted[0]}: not listed with a hash in config.json; refusing to load")
+    if cls.trained and not listed:
+        raise OvidError(f"{path}: lists no state files, but a trained {cls.name!r} detector needs its model")
+    return cls
+
+
 def load_detector(folder: str | Path):
-    """Rebuild a detector saved with `save`, checking every state file against its hash."""
+    """Rebuild a detector saved with `save`, checking config.json's schema and every state file
+    against its hash."""
     folder = Path(folder)
     config = read_config(folder)
-    for name, digest in config.get("files", {}).items():
+    cls = check_config(folder, config)
+    for name, digest in config["files"].items():
         path = folder / name
         if not path.is_file():
             raise OvidError(f"{path}: missing; the saved detector is incomplete")
         if sha256_file(path) != digest:
             raise OvidError(f"{path}: contents do not match the hash in config.json "
                             f"(changed after saving, or foreign); refusing to load")
-    cls = detector_class(config["detector"])
-    det = cls(**config.get("params", {}))
+    try:
+        det = cls(**config["params"]).check_params()
+    except OvidError as e:
+        raise OvidError(f"{folder / 'config.json'}: {e}") from None
     det._load_state(folder)
     det.calibration_ = config.get("calibration")
     det.provenance_ = config.get("provenance")

@@ -55,4 +55,4 @@ def make_detector(name: str, **params):
     if unknown:
         raise OvidError(f"detector {name!r} takes no parameter {', '.join(unknown)} "
                         f"(it takes: {', '.join(cls.param_names())})")
-    return cls(**params)
+    return cls(**params).check_params()

@@ -9,10 +9,10 @@ from typing import Sequence
 
 import numpy as np
 
-from ovid.errors import OvidError
+from ovid.errors import InputValueError, OvidError
 from ovid.splits import split_by_document
 
-from .base import Detector, NotFittedError
+from .base import Detector, NotFittedError, check_labelled
 from .classifier_training import train_classifier, window_log_odds
 from .params import TRAINING, TrainConfig
 from .registry import register
@@ -24,6 +24,7 @@ ENCODER_DIR = "encoder"
 class FineTunedClassifier(Detector):
     trained = True
     uses_validation = True
+    state_paths = (ENCODER_DIR,)
 
     def __init__(self, *, encoder: str = "roberta-base", max_length: int = TRAINING.max_length,
                  min_length: int = TRAINING.min_length, epochs: int = TRAINING.epochs,
@@ -44,6 +45,12 @@ class FineTunedClassifier(Detector):
         self.checkpoint_every = checkpoint_every
         self.seed = seed
 
+    def check_params(self) -> "FineTunedClassifier":
+        if not isinstance(self.encoder, str) or not self.encoder:
+            raise InputValueError(f"encoder must name an encoder model, got {self.encoder!r}")
+        self.train_config()
+        return self
+
     def train_config(self) -> TrainConfig:
         return TrainConfig(**{f.name: getattr(self, f.name) for f in fields(TrainConfig)})
 
@@ -55,6 +62,10 @@ class FineTunedClassifier(Detector):
         Calibrates the threshold and probabilities on the validation scores."""
         from ovid.models import load_encoder_classifier
 
+        texts, labels = check_labelled(texts, labels)
+        if valid_texts is not None:
+            valid_texts, valid_labels = check_labelled(valid_texts, valid_labels)
+        self.train_config()  # refuse bad settings before loading the encoder
         if valid_texts is None:
             pairs = list(zip(texts, labels))
             # a salt of its own: the caller's texts may already be one side of a seed-0 split
@@ -71,8 +82,8 @@ class FineTunedClassifier(Detector):
             Path(out_dir) if out_dir else None, resume, progress, on_step)
         return self.calibrate(valid_texts, valid_labels, target_fpr, calibration)
 
-    def score(self, texts: Sequence[str], ids=None, progress: bool = False) -> np.ndarray:
-        if getattr(self, "model_", None) is None:
+    def _score(self, texts: list[str], ids, progress: bool) -> np.ndarray:
+        if not self.is_fitted():
             raise NotFittedError("roberta must be trained first: fit(texts, labels) or "
                                  "detect-train --detector roberta")
         token_ids = [self.tokenizer_(t, add_special_tokens=False).input_ids for t in texts]

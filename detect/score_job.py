@@ -3,8 +3,9 @@ row per text, and measure AUROC and TPR at a target FPR when the texts are label
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -12,19 +13,45 @@ from ovid.atomic import atomic_open
 from ovid.corpus import read_corpora
 from ovid.errors import OvidError
 from ovid.metrics import summary
+from ovid.paths import check_output_file
+from ovid.settings import check_settings, fraction, setting
+from ovid.textio import DEFAULT_ENCODING, check_encoding
 
 from .persistence import load_detector
 from .registry import make_detector
+
+RUNTIME_PARAMS = ("cache_dir", "token_budget")  # may differ from what a saved detector was saved with
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoreJob:
+    files: list[str] = setting(factory=list, help="Corpora to score (any format ovid reads).")
+    out: str = setting(help="Output: .jsonl, or .csv by its name.")
+    detector: str = setting("fast-detectgpt", "Registry name, or a folder saved by detect-train.")
+    params: dict[str, Any] = setting(factory=dict, help="The detector's parameters (make_detector's keywords).")
+    target_fpr: float = setting(0.01, "FPR at which TPR is reported.", check=fraction())
+    encoding: str = setting(DEFAULT_ENCODING, "Text encoding of the corpora (decoded strictly).")
+    progress: bool = setting(True, "Show a progress bar.")
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+        check_encoding(self.encoding)
 
 
 def resolve_detector(detector: str, params: dict):
     """A saved detector folder, or a registry name built with `params`."""
     if Path(detector).is_dir():
         det = load_detector(detector)
-        for k, v in params.items():  # runtime settings (cache, budget) may be overridden
-            if k in ("cache_dir", "token_budget") and hasattr(det, k):
+        fixed = sorted(set(params) - set(RUNTIME_PARAMS))
+        if fixed:
+            raise OvidError(f"--{fixed[0].replace('_', '-')} does not apply to a saved detector ({detector} "
+                            f"keeps the settings it was trained with; only --cache-dir and --token-budget change)")
+        for k, v in params.items():
+            if hasattr(det, k):
                 setattr(det, k, v)
-        return det
+        return det.check_params()
+    if "/" in detector or Path(detector).exists():
+        raise OvidError(f"--detector {detector}: no such saved detector folder")
     return make_detector(detector, **params)
 
 
@@ -41,26 +68,28 @@ def write_scores(rows: list[dict], out: Path) -> None:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-def score_files(*, detector: str, files: Sequence[str], out: str | Path, params: dict | None = None,
-                target_fpr: float = 0.01, progress: bool = True) -> str:
-    """Score every text of `files`; returns a one-line summary (with AUROC when labelled)."""
-    det = resolve_detector(detector, params or {})
-    records = read_corpora(files)
+def score_files(job: ScoreJob) -> str:
+    """Score every text of the job's files; returns a one-line summary (with AUROC when
+    labelled). Everything that can be wrong with the output, the detector or the input is
+    found before any text is scored."""
+    if not job.files:
+        raise OvidError("no corpus given to score")
+    out = check_output_file(job.out, inputs=job.files)
+    det = resolve_detector(job.detector, job.params)
+    records = read_corpora(job.files, encoding=job.encoding)
     if not records:
-        raise OvidError(f"no texts in {', '.join(map(str, files))}")
+        raise OvidError(f"no texts in {', '.join(map(str, job.files))}")
     texts, ids = [r.text for r in records], [f"{r.source}:{r.id}" for r in records]
-    try:
-        scores = det.score(texts, ids=ids, progress=progress)
-    except TypeError:  # detectors without id/progress support
-        scores = det.score(texts)
+    scores = det.score(texts, ids=ids, progress=job.progress)
     rows = [{"id": r.id, "source": r.source, "score": float(s)} | ({"label": r.label} if r.label is not None else {})
             for r, s in zip(records, scores)]
-    write_scores(rows, Path(out))
+    write_scores(rows, out)
     labelled = [(r.label, s) for r, s in zip(records, scores) if r.label is not None]
     line = f"{out}: {len(rows)} texts scored with {det.name}"
+    fpr = job.target_fpr
     if labelled:
         labels, sc = map(np.asarray, zip(*labelled))
-        m = summary(labels, sc, target_fpr)
+        m = summary(labels, sc, fpr)
         if "auroc" in m:
-            line += f"; AUROC {m['auroc']:.4f}, TPR at {target_fpr:g} FPR {m[f'tpr_at_{target_fpr:g}_fpr']:.4f}"
+            line += f"; AUROC {m['auroc']:.4f}, TPR at {fpr:g} FPR {m[f'tpr_at_{fpr:g}_fpr']:.4f}"
     return line

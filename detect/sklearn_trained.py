@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from .base import Detector, NotFittedError
+from .base import Detector, NotFittedError, check_labelled
 from .persistence import load_skops, save_skops
 
 MODEL_FILE = "model.skops"
@@ -18,6 +18,7 @@ MODEL_FILE = "model.skops"
 
 class SklearnTrainedDetector(Detector):
     trained = True
+    state_paths = (MODEL_FILE,)
 
     def _features(self, texts: Sequence[str], ids=None, progress: bool = False):
         raise NotImplementedError
@@ -27,7 +28,7 @@ class SklearnTrainedDetector(Detector):
 
     def fit(self, texts: Sequence[str], labels: Sequence[int], target_fpr: float = 0.01,
             calibration: str = "platt", ids=None, progress: bool = False) -> "SklearnTrainedDetector":
-        labels = np.asarray(labels)
+        texts, labels = check_labelled(texts, labels)
         X = self._features(texts, ids, progress)
         folds = min(5, int(np.bincount(labels, minlength=2).min()))
         if folds >= 2:
@@ -38,8 +39,8 @@ class SklearnTrainedDetector(Detector):
         self.model_ = self._make_model().fit(X, labels)
         return self.calibrate_from_scores(oof, labels, target_fpr, calibration)
 
-    def score(self, texts: Sequence[str], ids=None, progress: bool = False) -> np.ndarray:
-        if getattr(self, "model_", None) is None:
+    def _score(self, texts: list[str], ids, progress: bool) -> np.ndarray:
+        if not self.is_fitted():
             raise NotFittedError(f"{self.name} must be trained first: fit(texts, labels) or "
                                  f"detect-train --detector {self.name}")
         return np.asarray(self.model_.decision_function(self._features(texts, ids, progress)), dtype=np.float64)

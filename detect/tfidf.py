@@ -5,6 +5,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from ovid.settings import at_least, positive
+
+from .base import check_param
 from .registry import register
 from .sklearn_trained import SklearnTrainedDetector
 
@@ -15,6 +18,12 @@ class TfidfDetector(SklearnTrainedDetector):
         self.max_features = max_features  # vocabulary cap (most frequent 1-2-grams)
         self.min_df = min_df
         self.C = C  # inverse regularisation of the logistic regression
+
+    def check_params(self) -> "TfidfDetector":
+        check_param("max_features", self.max_features, at_least(1, optional=True))
+        check_param("min_df", self.min_df, at_least(1))
+        check_param("C", self.C, positive())
+        return self
 
     def _features(self, texts, ids=None, progress=False):
         return list(texts)

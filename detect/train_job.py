@@ -7,6 +7,7 @@ AUROC, TPR at the target FPR) and the detector's provenance (files, seed, counts
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,15 +18,18 @@ import numpy as np
 
 from ovid.atomic import write_json
 from ovid.corpus import HUMAN, MACHINE, Record, read_corpus
-from ovid.errors import OvidError
+from ovid.errors import OutputError, OvidError
 from ovid.metrics import summary
-from ovid.settings import setting
+from ovid.paths import check_output_dir
+from ovid.settings import at_least, check_settings, fraction, one_of, setting
 from ovid.splits import document_key, split_by_document
+from ovid.textio import DEFAULT_ENCODING, check_encoding
 from ovid.version import __version__
 
+from .params import CALIBRATIONS
 from .registry import detector_class, make_detector
 
-CALIBRATIONS = ("platt", "isotonic")
+STAGING_MARK = ".ovid-training"  # in a staging folder: ovid made it, a later run may clear it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,24 +41,40 @@ class TrainJob:
     machine: list[str] = setting(factory=list, help="Corpora of machine text (any format).")
     valid: list[str] = setting(factory=list, help="Labelled validation corpora; default: 20% of the source "
                                "documents held out.")
-    max_texts: int | None = setting(None, "Use at most N training texts (whole source documents, chosen by seed).")
-    seed: int = setting(0, "Random seed of the split and of --max-texts (and the detector's, when it takes one).")
-    target_fpr: float = setting(0.01, "False-positive rate the threshold is set for.")
-    calibration: str = setting("platt", "Probability calibration: platt or isotonic.")
+    max_texts: int | None = setting(None, "Use at most N training texts (whole source documents, chosen by seed).",
+                                    check=at_least(2, optional=True))
+    seed: int = setting(0, "Random seed of the split and of --max-texts (and the detector's, when it takes one).",
+                        check=at_least(0))
+    target_fpr: float = setting(0.01, "False-positive rate the threshold is set for.", check=fraction())
+    calibration: str = setting("platt", "Probability calibration: platt or isotonic.", check=one_of(*CALIBRATIONS))
     resume: bool = setting(False, "Continue an interrupted roberta run from its checkpoint.")
+    overwrite: bool = setting(False, "Replace the detector already saved in --out (only a folder ovid saved).")
+    encoding: str = setting(DEFAULT_ENCODING, "Text encoding of the corpora (decoded strictly).")
     progress: bool = setting(True, "Show progress bars.")
     params: dict[str, Any] = setting(factory=dict, help="The detector's parameters (make_detector's keywords).")
 
+    def __post_init__(self) -> None:
+        check_settings(self)
+        check_encoding(self.encoding)
 
-def labelled_records(train: list[str], human: list[str], machine: list[str]) -> list[Record]:
+    @property
+    def staging(self) -> Path:
+        """Where training writes (checkpoints, log) until the detector is saved and moved to
+        --out, so a replaced detector stays whole until its successor is complete."""
+        out = Path(self.out)
+        return out.with_name(f".{out.name}.training")
+
+
+def labelled_records(train: list[str], human: list[str], machine: list[str],
+                     encoding: str = DEFAULT_ENCODING) -> list[Record]:
     recs = []
     for src in train:
-        for r in read_corpus(src):
+        for r in read_corpus(src, encoding=encoding):
             if r.label is None:
                 raise OvidError(f"{src}: text {r.id!r} has no label; pass unlabelled corpora with --human/--machine")
             recs.append(r)
-    recs += [r for s in human for r in read_corpus(s, label=HUMAN)]
-    recs += [r for s in machine for r in read_corpus(s, label=MACHINE)]
+    recs += [r for s in human for r in read_corpus(s, label=HUMAN, encoding=encoding)]
+    recs += [r for s in machine for r in read_corpus(s, label=MACHINE, encoding=encoding)]
     return recs
 
 
@@ -74,30 +94,77 @@ def cap_texts(recs: list[Record], n: int | None, seed: int) -> list[Record]:
     return out
 
 
-def check_params(job: TrainJob) -> type:
-    """The detector's class, after checking every parameter applies to it."""
+JOB_FILES = ("config.json", "metrics.json", "train_log.jsonl")  # what a training job writes beside the state
+
+
+def is_saved_detector(folder: Path) -> bool:
+    """A folder that detect-train saved, holding nothing else: the only kind --overwrite replaces."""
+    from .persistence import read_config
+
+    try:
+        listed = set(read_config(folder).get("files", {})) | set(JOB_FILES)
+    except OvidError:
+        return False
+    return all(str(p.relative_to(folder)) in listed for p in folder.rglob("*") if p.is_file())
+
+
+def check_job(job: TrainJob) -> type:
+    """Everything that can be wrong before reading a corpus: the detector and its parameters,
+    the inputs' existence, and the output folder. Returns the detector's class."""
     cls = detector_class(job.detector)
     unknown = sorted(set(job.params) - set(cls.param_names()))
     if unknown:
         raise OvidError(f"--{unknown[0].replace('_', '-')} does not apply to detector {job.detector!r}")
-    if job.calibration not in CALIBRATIONS:
-        raise OvidError(f"--calibration must be one of {', '.join(CALIBRATIONS)}, got {job.calibration!r}")
+    make_detector(job.detector, **job.params)  # parameters in range
+    inputs = [*job.train, *job.human, *job.machine, *job.valid]
+    if not job.train and not (job.human and job.machine):
+        raise OvidError("no training texts: give --train, or --human and --machine")
+    for src in inputs:
+        if not str(src).startswith(("ovid:", "hf:")) and not Path(src).exists():
+            raise OvidError(f"{src}: no such file or folder")
+    if job.resume and not cls.uses_validation:
+        raise OvidError(f"--resume applies to detectors trained in steps (roberta), not {job.detector!r}")
+    out = Path(job.out)
+    replace = job.overwrite and out.is_dir() and is_saved_detector(out)
+    if out.is_dir() and is_saved_detector(out) and not job.overwrite:
+        raise OutputError(f"--out {out}: holds a saved detector; give --overwrite to replace it, or another folder")
+    check_output_dir(out, inputs=inputs, ours=lambda p: replace,
+                     what="saved by ovid (a detector folder is replaced only with --overwrite)")
+    check_output_dir(job.staging, inputs=inputs, ours=lambda p: (p / STAGING_MARK).exists(), option="--out",
+                     what="left by an interrupted detect-train")
+    if job.resume and not (job.staging / "checkpoint").is_dir():
+        raise OvidError(f"--resume: no interrupted run to continue ({job.staging} has no checkpoint)")
     return cls
+
+
+def publish(stage: Path, out: Path) -> None:
+    """Move the finished detector from its staging folder to `out`, replacing what was there
+    (checked before training: nothing, an empty folder, or a detector saved by ovid)."""
+    old = out.with_name(f".{out.name}.replaced")
+    if out.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+    os.replace(stage, out)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def train_detector(job: TrainJob) -> dict:
     """Run the job; returns its metrics (also written to OUT/metrics.json)."""
     t0 = time.perf_counter()
-    cls = check_params(job)
-    out = Path(job.out)
-    recs = labelled_records(job.train, job.human, job.machine)
+    cls = check_job(job)
+    out, stage = Path(job.out), job.staging
+    recs = labelled_records(job.train, job.human, job.machine, job.encoding)
     if not recs:
         raise OvidError("no training texts: give --train, or --human and --machine")
     if job.valid:
-        train, valid = recs, labelled_records(job.valid, [], [])
+        train, valid = recs, labelled_records(job.valid, [], [], job.encoding)
     else:
         train, valid = split_by_document(recs, [r.text for r in recs], test_fraction=0.2, seed=job.seed)
-    train = cap_texts(train, job.max_texts, job.seed)
+    capped = cap_texts(train, job.max_texts, job.seed)
+    if len({r.label for r in capped}) < 2 and len({r.label for r in train}) == 2:
+        raise OvidError(f"--max-texts {job.max_texts} leaves {len(capped)} training texts, all of one class; "
+                        f"raise it (whole source documents are taken)")
+    train = capped
     for name, part in (("training", train), ("validation", valid)):
         if len({r.label for r in part}) < 2:
             raise OvidError(f"the {name} texts ({len(part)}) are all of one class; "
@@ -108,9 +175,13 @@ def train_detector(job: TrainJob) -> dict:
     det = make_detector(job.detector, **params)
     texts, labels = [r.text for r in train], [r.label for r in train]
     vtexts, vlabels = [r.text for r in valid], [r.label for r in valid]
+    if not job.resume:  # a run interrupted before: its checkpoint and log belong to other settings
+        shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True, exist_ok=True)
+    (stage / STAGING_MARK).touch()
     if cls.uses_validation:
         det.fit(texts, labels, job.target_fpr, job.calibration, valid_texts=vtexts, valid_labels=vlabels,
-                out_dir=out, resume=job.resume, progress=job.progress)
+                out_dir=stage, resume=job.resume, progress=job.progress)
     elif cls.trained:
         det.fit(texts, labels, job.target_fpr, job.calibration)
     else:  # zero-shot: calibrate on all the labelled texts
@@ -128,7 +199,9 @@ def train_detector(job: TrainJob) -> dict:
                        "max_texts": job.max_texts, "seed": job.seed, "n_train": len(train), "n_valid": len(valid),
                        "validation_auroc": metrics["validation"].get("auroc"), "ovid_version": __version__,
                        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    det.save(out)
-    write_json(out / "metrics.json", metrics)
-    shutil.rmtree(out / "checkpoint", ignore_errors=True)  # the saved detector supersedes it
+    det.save(stage)
+    write_json(stage / "metrics.json", metrics)
+    shutil.rmtree(stage / "checkpoint", ignore_errors=True)  # the saved detector supersedes it
+    (stage / STAGING_MARK).unlink()
+    publish(stage, out)
     return metrics

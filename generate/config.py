@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from ovid.settings import setting
+from ovid.settings import SettingError, at_least, check_settings, dtype_check, fraction, one_of, positive, setting
 
 Strategy = Literal["pure", "top-k", "top-p", "temperature"]
 STRATEGIES: tuple[str, ...] = ("pure", "top-k", "top-p", "temperature")
@@ -14,28 +14,23 @@ STRATEGIES: tuple[str, ...] = ("pure", "top-k", "top-p", "temperature")
 @dataclass(frozen=True, kw_only=True)
 class SamplingParams:
     """The knobs of the decoding strategies; each strategy reads the ones it needs."""
-    top_k: int = setting(40, "k for top-k sampling (40: the gpt-2-output-dataset's -k40 sets).")
-    top_p: float = setting(0.96, "p for nucleus (top-p) sampling (0.96: the GPT-2 release's nucleus samples).")
+    top_k: int = setting(40, "k for top-k sampling (40: the gpt-2-output-dataset's -k40 sets).", check=at_least(1))
+    top_p: float = setting(0.96, "p for nucleus (top-p) sampling (0.96: the GPT-2 release's nucleus samples).",
+                           check=fraction(closed_high=True))
     # None means 1.0, except for "temperature" where it means 0.7 (DetectGPT's and
     # Fast-DetectGPT's setting); it applies to every strategy
-    temperature: float | None = setting(None, "Softmax temperature (default 1.0; 0.7 for the temperature strategy).")
+    temperature: float | None = setting(None, "Softmax temperature (default 1.0; 0.7 for the temperature strategy).",
+                                        check=positive(optional=True))
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 
 @dataclass(frozen=True)
 class Decoding(SamplingParams):
     """A decoding strategy with its parameters: Decoding("top-k", top_k=40)."""
     strategy: Strategy = setting("pure", "pure (ancestral sampling from the full distribution), "
-                                 "top-k, top-p or temperature.")
-
-    def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"unknown decoding {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
-        if self.top_k < 1:
-            raise ValueError(f"top_k must be >= 1, got {self.top_k}")
-        if not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.temperature is not None and self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+                                 "top-k, top-p or temperature.", check=one_of(*STRATEGIES))
 
     @property
     def effective_temperature(self) -> float:
@@ -70,13 +65,18 @@ class SampleSettings:
     """How many samples, how long, how batched and seeded: shared by `GenerationConfig` and a
     study's [generate] section."""
     n: int | None = setting(None, "Samples to write (default: one per prompt; required when unconditional).",
-                            flags=("-n",))
-    max_tokens: int = setting(256, "New tokens per sample (the gpt-2-output-dataset used 1024).")
-    batch_size: int = setting(16, "Samples generated together (left-padded, KV cache).")
-    seed: int = setting(0, "Random seed; the same seed and batch size give the same texts.")
-    prompt_tokens: int = setting(30, "Prompt length in tokens (DetectGPT and Fast-DetectGPT use 30).")
+                            flags=("-n",), check=at_least(1, optional=True))
+    max_tokens: int = setting(256, "New tokens per sample (the gpt-2-output-dataset used 1024).",
+                              check=at_least(1))
+    batch_size: int = setting(16, "Samples generated together (left-padded, KV cache).", check=at_least(1))
+    seed: int = setting(0, "Random seed; the same seed and batch size give the same texts.", check=at_least(0))
+    prompt_tokens: int = setting(30, "Prompt length in tokens (DetectGPT and Fast-DetectGPT use 30).",
+                                 check=at_least(1))
     dtype: str = setting("auto", "auto (bfloat16 where the CPU/GPU runs it natively, else float32), "
-                         "float32 or bfloat16.")
+                         "float32 or bfloat16.", check=dtype_check)
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,13 +88,9 @@ class GenerationConfig(SampleSettings):
                                   "ovid reads, or ovid:human-demo); default: unconditional samples.")
 
     def __post_init__(self) -> None:
-        if self.n is not None and self.n < 1:
-            raise ValueError(f"n must be >= 1, got {self.n}")
+        check_settings(self)
         if self.n is None and self.prompts is None:
-            raise ValueError("n is required for unconditional samples (no prompts given)")
-        for name in ("max_tokens", "batch_size", "prompt_tokens"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+            raise SettingError("n", "is required for unconditional samples (no prompts given)")
 
     def identity(self) -> dict:
         """The settings a resumed run must share with the run that started the file."""

@@ -18,6 +18,7 @@ from ovid.atomic import write_json
 from ovid.corpus import append_jsonl, meta_path, read_corpus, repair_jsonl
 from ovid.errors import CorpusError, OvidError
 from ovid.models import document_token_id, load_causal_lm, resolve
+from ovid.paths import check_output_file
 from ovid.version import __version__
 
 from .config import GenerationConfig
@@ -94,7 +95,9 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
     """Generate `config.n` samples into `out` (gpt-2-output-dataset JSONL + `.meta.json`).
 
     Returns the corpus path and its metadata. Re-running on a partial file continues it."""
-    out = Path(out)
+    out = check_output_file(out, inputs=[config.prompts] if config.prompts else [])
+    if config.prompts and not config.prompts.startswith(("ovid:", "hf:")) and not Path(config.prompts).exists():
+        raise CorpusError(f"{config.prompts}: no such file or folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     started = _check_resumable(out, config) or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     if out.exists() and not meta_path(out).exists():
@@ -107,9 +110,9 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
         prompts = prompt_token_ids(config.prompts, tokenizer, config.prompt_tokens, doc_id)
     else:
         prompts = [(None, [doc_id])]
-    n = config.n if config.n is not None else len(prompts)
-
     done = repair_jsonl(out)
+    # a file that already holds more samples than asked keeps them, and its meta says so
+    n = max(config.n if config.n is not None else len(prompts), done)
     write_json(meta_path(out), _meta(config, n, "running", min(done, n), started))
     bs = config.batch_size
     bar = tqdm(total=n, initial=min(done, n), unit="sample", disable=not progress, file=sys.stderr,

@@ -6,7 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
+from ovid.corpus import meta_path
 from ovid.models import REGISTRY, family_members
+from ovid.paths import check_output_dir
 
 from .config import Decoding, GenerationConfig
 from .corpus_job import sample_corpus
@@ -27,9 +29,18 @@ def corpus_name(model: str, decoding: Decoding) -> str:
     return f"{Path(safe).name}-{decoding.tag}.jsonl"
 
 
+def is_corpus_folder(folder: Path) -> bool:
+    """Every file is a corpus ovid generated (NAME.jsonl with its NAME.meta.json) or such a meta."""
+    names = {p.name for p in folder.iterdir()}
+    return all((n.endswith(".jsonl") and meta_path(folder / n).name in names) or n.endswith(".meta.json")
+               for n in names)
+
+
 def sample_grid(base: GenerationConfig, models: Sequence[str], decodings: Sequence[Decoding],
                  out_dir: str | Path, progress: bool = True) -> list[tuple[Path, dict]]:
     """One corpus per (model, decoding) in `out_dir`; each is resumable like `sample_corpus`."""
+    check_output_dir(out_dir, inputs=[base.prompts] if base.prompts else [], ours=is_corpus_folder,
+                     option="--out-dir", what="of corpora made by ovid generate")
     results = []
     for model in expand_models(models):
         for dec in decodings:

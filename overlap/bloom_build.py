@@ -22,7 +22,8 @@ import numpy as np
 from ovid.errors import CorpusError, OvidError
 from ovid.hardware import cores
 from ovid.log import logger
-from ovid.settings import setting
+from ovid.paths import check_output_file
+from ovid.settings import at_least, check_settings, fraction, setting
 
 from .bloom import BloomFilter
 from .ngrams import BATCH_BYTES, N, batch_ngram_hashes, byte_batches, count_ngrams
@@ -33,11 +34,15 @@ class BloomBuildConfig:
     sources: list[str] = setting(factory=list, help="Reference corpora (JSONL files stream in byte ranges; "
                                  "any corpus format).")
     out: str = setting("reference.bloom", "The filter file (safetensors).")
-    capacity: int | None = setting(None, "N-grams to size the filter for (default: count them first, one more pass).")
-    fpr: float = setting(1e-3, "Configured false-positive rate.")
-    n: int = setting(N, "N-gram length (the GPT-2 paper: 8).")
-    workers: int = setting(0, "Processes, one shard each (0 = one per core).")
-    batch_bytes: int = setting(BATCH_BYTES, "Text per hashing batch (bounds a worker's memory).")
+    capacity: int | None = setting(None, "N-grams to size the filter for (default: count them first, one more pass).",
+                                   check=at_least(1, optional=True))
+    fpr: float = setting(1e-3, "Configured false-positive rate.", check=fraction())
+    n: int = setting(N, "N-gram length (the GPT-2 paper: 8).", check=at_least(1))
+    workers: int = setting(0, "Processes, one shard each (0 = one per core).", check=at_least(0))
+    batch_bytes: int = setting(BATCH_BYTES, "Text per hashing batch (bounds a worker's memory).", check=at_least(1))
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,10 @@ def _jsonl_range(shard: Shard) -> Iterator[str]:
                 break
             if not line.strip():
                 continue
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise CorpusError(f"{shard.source}: not UTF-8 text (byte {at + e.start})") from None
             try:
                 text = json.loads(line)["text"]
             except (ValueError, KeyError, TypeError):
@@ -127,6 +136,7 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
     for src in cfg.sources:
         if not src.startswith(("hf:", "ovid:")) and not Path(src).exists():
             raise CorpusError(f"{src}: no such file or folder")
+    check_output_file(cfg.out, inputs=cfg.sources)
     workers = cfg.workers or cores()
     shards = plan_shards(cfg.sources, workers)
     say = logger("ovid bloom") if progress else (lambda msg: None)
@@ -134,6 +144,8 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
         capacity = cfg.capacity
         if capacity is None:
             capacity = sum(pool.map(count_shard, shards, [cfg.n] * len(shards)))
+            if capacity == 0:
+                raise CorpusError(f"{', '.join(cfg.sources)}: no {cfg.n}-grams (no text of {cfg.n} words or more)")
             say(f"counted {capacity:,} {cfg.n}-grams")
         m, k = BloomFilter.shape_for(capacity, cfg.fpr)
         folder = Path(str(cfg.out) + ".shards")

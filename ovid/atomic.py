@@ -9,13 +9,21 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+def current_umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iterator[Any]:
-    """Open a temp file beside `path`; on success fsync it and rename it over `path`."""
+    """Open a temp file beside `path`; on success fsync it and rename it over `path`. The file
+    gets the mode a new file would (0666 less the umask)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600; a new file gets the umask's mode
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
             f.flush()

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import CorpusError
+from .textio import DEFAULT_ENCODING, iter_lines, read_text
 
 HUMAN = 0
 MACHINE = 1
@@ -67,34 +68,33 @@ def _default_label(path: Path) -> int | None:
     return None
 
 
-def read_jsonl(path: str | os.PathLike, label: int | None = None) -> Iterator[Record]:
+def read_jsonl(path: str | os.PathLike, label: int | None = None,
+               encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:
     """gpt-2-output-dataset JSONL, or any JSONL with `text` (and optionally `id`, `label`)."""
     path = Path(path)
     default = label if label is not None else _default_label(path)
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            where = f"{path}:{lineno}"
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CorpusError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                raise CorpusError(f"{where}: expected an object with a string 'text' field")
-            rec_label = _check_label(obj["label"], where) if "label" in obj and label is None \
-                else default
-            rid = str(obj.get("id", lineno - 1))
-            extra = {k: v for k, v in obj.items() if k not in ("id", "text", "label")}
-            yield Record(rid, obj["text"], rec_label, str(path), extra)
+    for lineno, line in iter_lines(path, encoding):
+        where = f"{path}:{lineno}"
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise CorpusError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            raise CorpusError(f"{where}: expected an object with a string 'text' field")
+        rec_label = _check_label(obj["label"], where) if "label" in obj and label is None \
+            else default
+        rid = str(obj.get("id", lineno - 1))
+        extra = {k: v for k, v in obj.items() if k not in ("id", "text", "label")}
+        yield Record(rid, obj["text"], rec_label, str(path), extra)
 
 
-def read_fastdetectgpt(path: str | os.PathLike) -> Iterator[Record]:
+def read_fastdetectgpt(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:
     """The Fast-DetectGPT data JSON: paired human `original` and machine `sampled` texts."""
     path = Path(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            obj = json.load(f)
+        obj = json.loads(read_text(path, encoding))
     except json.JSONDecodeError as e:
         raise CorpusError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from None
     if not isinstance(obj, dict) or not {"original", "sampled"} <= obj.keys():
@@ -106,45 +106,77 @@ def read_fastdetectgpt(path: str | os.PathLike) -> Iterator[Record]:
             yield Record(f"{key}/{i}", text, lab, str(path), {"pair": i})
 
 
-def read_txt_dir(path: str | os.PathLike, label: int | None = None) -> Iterator[Record]:
+def read_txt_dir(path: str | os.PathLike, label: int | None = None,
+                 encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:
     """A folder of .txt files, one text each, in name order."""
     path = Path(path)
     files = sorted(path.glob("*.txt"))
     if not files:
         raise CorpusError(f"{path}: folder has no .txt files")
     for p in files:
-        try:
-            text = p.read_text(encoding="utf-8")
-        except UnicodeDecodeError as e:
-            raise CorpusError(f"{p}: not UTF-8 text (byte {e.start})") from None
-        yield Record(p.stem, text, label, str(path))
+        yield Record(p.stem, read_text(p, encoding), label, str(path))
+
+
+def _table_records(source: str, columns: list[str], rows: Iterable[dict], label: int | None,
+                   text_column: str = "text") -> Iterator[Record]:
+    """Records from the rows of a table with a text column (and optionally id and label)."""
+    if text_column not in columns:
+        raise CorpusError(f"{source}: no {text_column!r} column (columns: {', '.join(map(str, columns))})")
+    has_label = label is None and "label" in columns
+    has_id = "id" in columns
+    for i, row in enumerate(rows):
+        where = f"{source}: row {i + 1}"
+        if not isinstance(row[text_column], str):
+            raise CorpusError(f"{where}: {text_column!r} is not a string")
+        lab = _check_label(row["label"], where) if has_label else label
+        yield Record(str(row["id"]) if has_id else str(i), row[text_column], lab, source)
+
+
+def read_table_file(path: str | os.PathLike, label: int | None = None,
+                    encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:
+    """A .csv (decoded strictly), .parquet or .arrow file with a `text` column, read directly:
+    no dataset cache is written."""
+    import pyarrow as pa
+
+    path = Path(path)
+    try:
+        if path.suffix == ".csv":
+            import io
+
+            import pandas as pd
+
+            df = pd.read_csv(io.StringIO(read_text(path, encoding)), dtype=object, keep_default_na=False)
+            yield from _table_records(str(path), list(df.columns), df.to_dict("records"), label)
+            return
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+        else:
+            with pa.memory_map(str(path)) as src:
+                try:
+                    table = pa.ipc.open_file(src).read_all()
+                except pa.ArrowInvalid:  # datasets writes the streaming format
+                    src.seek(0)
+                    table = pa.ipc.open_stream(src).read_all()
+    except (pa.ArrowException, ValueError) as e:
+        raise CorpusError(f"{path}: cannot read as {path.suffix[1:]} ({' '.join(str(e).split())[:200]})") from None
+    yield from _table_records(str(path), table.column_names, table.to_pylist(), label)
 
 
 def read_hf(source: str, split: str = "train", text_column: str = "text",
             label: int | None = None) -> Iterator[Record]:
-    """A Hugging Face dataset: `hf:NAME[:SPLIT]`, a save_to_disk folder or a .csv/.parquet/.arrow."""
+    """A Hugging Face dataset: `hf:NAME[:SPLIT]` or a save_to_disk folder."""
     import datasets
 
     if source.startswith("hf:"):
         name, _, split_given = source[3:].partition(":")
         ds = datasets.load_dataset(name, split=split_given or split)
-    elif Path(source).is_dir():
+    else:
         ds = datasets.load_from_disk(source)
         if isinstance(ds, datasets.DatasetDict):
             ds = ds[split]
-    else:
-        fmt = {".csv": "csv", ".parquet": "parquet", ".arrow": "arrow"}[Path(source).suffix]
-        ds = datasets.load_dataset(fmt, data_files=source, split="train")
-    if text_column not in ds.column_names:
-        raise CorpusError(f"{source}: no {text_column!r} column (columns: {', '.join(ds.column_names)})")
-    has_label = label is None and "label" in ds.column_names
-    has_id = "id" in ds.column_names
-    for i, row in enumerate(ds):
-        where = f"{source}: row {i}"
-        if not isinstance(row[text_column], str):
-            raise CorpusError(f"{where}: {text_column!r} is not a string")
-        lab = _check_label(row["label"], where) if has_label else label
-        yield Record(str(row["id"]) if has_id else str(i), row[text_column], lab, source)
+    yield from _table_records(source, ds.column_names, ds, label, text_column)
 
 
 def builtin_path(name: str) -> Path:
@@ -152,8 +184,10 @@ def builtin_path(name: str) -> Path:
     return Path(str(resources.files("ovid") / "data" / BUILTIN[name]))
 
 
-def read_corpus(source: str | os.PathLike, label: int | None = None) -> Iterator[Record]:
-    """Any supported corpus -> Records. `label` overrides what the source says."""
+def read_corpus(source: str | os.PathLike, label: int | None = None,
+                encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:
+    """Any supported corpus -> Records. `label` overrides what the source says; text files are
+    decoded strictly with `encoding`."""
     s = str(source)
     if s in BUILTIN:
         yield from read_jsonl(builtin_path(s), label=HUMAN if label is None else label)
@@ -168,24 +202,25 @@ def read_corpus(source: str | os.PathLike, label: int | None = None) -> Iterator
         if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
             yield from read_hf(s, label=label)
         else:
-            yield from read_txt_dir(path, label=label)
+            yield from read_txt_dir(path, label=label, encoding=encoding)
     elif path.suffix == ".jsonl":
-        yield from read_jsonl(path, label=label)
+        yield from read_jsonl(path, label=label, encoding=encoding)
     elif path.suffix == ".json":
-        for rec in read_fastdetectgpt(path):
+        for rec in read_fastdetectgpt(path, encoding):
             yield rec if label is None else Record(rec.id, rec.text, label, rec.source, rec.extra)
     elif path.suffix in (".csv", ".parquet", ".arrow"):
-        yield from read_hf(s, label=label)
+        yield from read_table_file(path, label=label, encoding=encoding)
     elif path.suffix == ".txt":
-        yield Record(path.stem, path.read_text(encoding="utf-8"), label, str(path))
+        yield Record(path.stem, read_text(path, encoding), label, str(path))
     else:
         raise CorpusError(f"{path}: unknown corpus format (expected .jsonl, .json, .txt, "
                           f".csv, .parquet, .arrow, a folder, hf:NAME or ovid:human-demo)")
 
 
-def read_corpora(sources: Iterable[str | os.PathLike], label: int | None = None) -> list[Record]:
+def read_corpora(sources: Iterable[str | os.PathLike], label: int | None = None,
+                 encoding: str = DEFAULT_ENCODING) -> list[Record]:
     """Read several corpora into one list (ids stay unique through `Record.source`)."""
-    return [rec for s in sources for rec in read_corpus(s, label=label)]
+    return [rec for s in sources for rec in read_corpus(s, label=label, encoding=encoding)]
 
 
 def repair_jsonl(path: str | os.PathLike) -> int:

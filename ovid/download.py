@@ -17,6 +17,7 @@ from urllib.request import Request, urlopen
 from tqdm import tqdm
 
 from ovid.errors import DownloadError
+from ovid.paths import check_output_dir
 
 DEFAULT_BASE_URL = "https://openaipublic.azureedge.net/gpt-2/output-dataset/v1"
 DATASETS = (
@@ -104,6 +105,12 @@ def download_file(url: str, dest: Path, *, chunk_size: int = 1 << 20, timeout: f
     return _finish(part, dest)
 
 
+def _holds_only_downloads(folder: Path) -> bool:
+    """Every file is one of the dataset's (`NAME.SPLIT.jsonl`, or its `.part` while downloading)."""
+    ok = {f"{n}.{s}.jsonl" for n in DATASETS for s in SPLITS}
+    return all(p.name.removesuffix(".part") in ok for p in folder.iterdir())
+
+
 def download_gpt2_output(names: Sequence[str], splits: Sequence[str], out_dir: Path, *,
                          base_url: str = DEFAULT_BASE_URL, progress: bool = True) -> list[Path]:
     """Download `{name}.{split}.jsonl` for every name x split into `out_dir`; return the paths."""
@@ -115,7 +122,8 @@ def download_gpt2_output(names: Sequence[str], splits: Sequence[str], out_dir: P
     bad = [s for s in splits if s not in SPLITS]
     if bad:
         raise DownloadError(f"unknown split(s) {', '.join(bad)}; valid splits: {', '.join(SPLITS)}")
-    out_dir = Path(out_dir)
+    out_dir = check_output_dir(out_dir, option="--out-dir", ours=_holds_only_downloads,
+                               what="of gpt-2-output-dataset files")
     out_dir.mkdir(parents=True, exist_ok=True)
     base = base_url.rstrip("/")
     paths = []

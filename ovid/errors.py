@@ -15,3 +15,15 @@ class ModelUnavailable(OvidError):
 
 class DownloadError(OvidError):
     """A download that failed or did not verify."""
+
+
+class InputTypeError(OvidError, TypeError):
+    """An argument of the wrong type given to the Python API (a string where a list belongs)."""
+
+
+class InputValueError(OvidError, ValueError):
+    """An argument of the right type but a wrong value (labels outside {0, 1}, lengths that differ)."""
+
+
+class OutputError(OvidError):
+    """An output that cannot or must not be written (an input, a folder ovid did not create)."""

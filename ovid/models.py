@@ -8,11 +8,14 @@ path is accepted too.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import io
 import json
 import os
 import socket
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
@@ -175,6 +178,81 @@ def _source(spec: ModelSpec) -> tuple[str, dict]:
     return spec.hub_id, {}
 
 
+_QUIET = {"on": False}
+
+
+def quiet_loading(on: bool = True) -> None:
+    """Silence model loading from now on (GGUF conversion and weight-loading bars, transformers'
+    load report): what --no-progress asks for. Errors still reach the user."""
+    _QUIET["on"] = on
+
+
+def _silence_transformers() -> None:
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+def cache_root() -> Path:
+    """ovid's cache folder: $OVID_CACHE_DIR, else $XDG_CACHE_HOME/ovid, else ~/.cache/ovid."""
+    if os.environ.get("OVID_CACHE_DIR"):
+        return Path(os.environ["OVID_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ovid"
+
+
+CACHE_DONE = "ovid-cache.json"  # written last: a cache folder without it is ignored
+
+
+def _dense_cache(spec: ModelSpec, part: str) -> Path | None:
+    """Where the dense copy (`part`: a dtype, or "tokenizer") of a packaged GGUF model lives,
+    keyed by the package's version; None for models that need no conversion."""
+    if not spec.package or spec.kind != "causal":
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version(spec.package)
+    except PackageNotFoundError:
+        return None
+    return cache_root() / "models" / f"{spec.name}-{v}" / part
+
+
+def _store_dense(obj, path: Path | None) -> None:
+    """Save a converted model or tokenizer into the cache, atomically (a temporary folder renamed
+    into place). Best effort: a cache that cannot be written only costs the next start time."""
+    if path is None or (path / CACHE_DONE).exists():
+        return
+    import shutil
+
+    tmp = None
+    try:
+        if path.exists():  # a copy left incomplete by a killed process: ovid's own, replace it
+            shutil.rmtree(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+        obj.save_pretrained(tmp)
+        (tmp / CACHE_DONE).write_text(json.dumps({"source": "gguf", "part": path.name}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # read-only cache, or another process stored it first
+    finally:
+        if tmp is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _loading():
+    """Around every model load: silent when quiet_loading() asked for it (the GGUF conversion
+    writes its own progress bar, so stderr is muted; failures still raise)."""
+    if not _QUIET["on"]:
+        yield
+        return
+    _silence_transformers()
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
 def _from_pretrained(loader, spec: ModelSpec, dense_gguf: bool = False, **kwargs):
     where, extra = _source(spec)
     if dense_gguf and "gguf_file" in extra:
@@ -187,7 +265,8 @@ def _from_pretrained(loader, spec: ModelSpec, dense_gguf: bool = False, **kwargs
 
         extra["quantization_config"] = GgufConfig(dequantize=True)
     try:
-        return loader.from_pretrained(where, **extra, **kwargs)
+        with _loading():
+            return loader.from_pretrained(where, **extra, **kwargs)
     except OSError as e:
         first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelUnavailable(f"cannot load {spec.name}: {first_line}") from e
@@ -207,18 +286,35 @@ def parse_dtype(dtype: str):
 
 @functools.lru_cache(maxsize=4)
 def load_tokenizer(name: str):
-    """The model's tokenizer, loaded once per process."""
+    """The model's tokenizer, loaded once per process (a packaged GGUF model's from ovid's cache
+    after the first conversion)."""
     from transformers import AutoTokenizer
 
-    return _from_pretrained(AutoTokenizer, resolve(name))
+    spec = resolve(name)
+    cached = _dense_cache(spec, "tokenizer")
+    if cached is not None and (cached / CACHE_DONE).exists():
+        with _loading():
+            return AutoTokenizer.from_pretrained(cached)
+    tok = _from_pretrained(AutoTokenizer, spec)
+    _store_dense(tok, cached)
+    return tok
 
 
 def fresh_causal_lm(name: str, dtype: str = "auto"):
-    """A new, unshared copy of a causal LM (for fine-tuning), in eval mode, on the GPU if any."""
+    """A new, unshared copy of a causal LM (for fine-tuning), in eval mode, on the GPU if any.
+    A packaged GGUF model is dequantized once; its dense weights are then read from ovid's cache
+    (cache_root()), keyed by the package version and dtype."""
     from transformers import AutoModelForCausalLM
 
     use_all_cores()
-    model = _from_pretrained(AutoModelForCausalLM, resolve(name), dense_gguf=True, dtype=parse_dtype(dtype))
+    spec, torch_dtype = resolve(name), parse_dtype(dtype)
+    cached = _dense_cache(spec, str(torch_dtype).removeprefix("torch."))
+    if cached is not None and (cached / CACHE_DONE).exists():
+        with _loading():
+            model = AutoModelForCausalLM.from_pretrained(cached, dtype=torch_dtype, use_safetensors=True)
+    else:
+        model = _from_pretrained(AutoModelForCausalLM, spec, dense_gguf=True, dtype=torch_dtype)
+        _store_dense(model, cached)
     return model.to(device()).eval()
 
 

@@ -58,8 +58,8 @@ def test_auto_compiles_only_large_jobs(tiny_lm, monkeypatch):
     monkeypatch.setattr(engine_mod, "COMPILE_MIN_TOKENS", 10)
     stats_of(eng, TEXTS)
     assert eng.compiled
-    with pytest.raises(OvidError, match="compile must be auto, always or never, got 'yes'"):
-        ScoringEngine(EngineConfig(model=tiny_lm, compile="yes"))
+    with pytest.raises(OvidError, match="compile must be one of auto, always, never, got 'yes'"):
+        EngineConfig(model=tiny_lm, compile="yes")
 
 
 def test_full_logits_fallback_gives_the_same_numbers(tiny_lm):

@@ -27,7 +27,7 @@ def test_decoding_maps_to_generate_kwargs_and_tags():
     assert [Decoding(s).tag for s in ("pure", "top-k", "top-p", "temperature")] == ["pure", "k40", "p0.96", "t0.7"]
     assert Decoding("top-k", temperature=0.8).tag == "k40-t0.8"
     assert corpus_name("gpt2-xl", Decoding("top-k")) == "gpt2-xl-k40.jsonl"
-    with pytest.raises(ValueError, match="unknown decoding 'beam'"):
+    with pytest.raises(ValueError, match="strategy must be one of pure, top-k, top-p, temperature, got 'beam'"):
         Decoding("beam")
 
 

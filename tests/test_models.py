@@ -83,3 +83,30 @@ def test_gguf_model_loads_dense_and_its_tokenizer_saves(tmp_path, capfd):
     assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
     load_tokenizer("smollm2-135m").save_pretrained(tmp_path)  # no quantization config inside
     assert (tmp_path / "tokenizer_config.json").exists()
+
+
+@needs_smollm2
+@pytest.mark.packaged_model
+@pytest.mark.slow
+def test_packaged_gguf_model_is_converted_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    """The dense copy gives the same tokens and logits as the GGUF conversion it replaces."""
+    import torch
+
+    from ovid import models
+
+    monkeypatch.setenv("OVID_CACHE_DIR", str(tmp_path))
+    models.load_tokenizer.cache_clear()
+    probe = "A probe of the cached model: 1,234 words."
+    cold_tok, cold = models.load_tokenizer("smollm2-135m"), models.fresh_causal_lm("smollm2-135m", "float32")
+    (folder,) = (tmp_path / "models").iterdir()
+    assert folder.name.startswith("smollm2-135m-")
+    assert sorted(p.name for p in folder.iterdir()) == ["float32", "tokenizer"]
+    assert (folder / "float32" / models.CACHE_DONE).exists() and (folder / "float32" / "model.safetensors").exists()
+    models.load_tokenizer.cache_clear()
+    warm_tok, warm = models.load_tokenizer("smollm2-135m"), models.fresh_causal_lm("smollm2-135m", "float32")
+    ids = cold_tok(probe).input_ids
+    assert warm_tok(probe).input_ids == ids and warm_tok.eos_token_id == cold_tok.eos_token_id
+    with torch.inference_mode():
+        x = torch.tensor([ids])
+        assert torch.equal(cold(x).logits, warm(x).logits)
+    models.load_tokenizer.cache_clear()

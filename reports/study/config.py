@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,18 @@ import tomllib
 from ovid.errors import OvidError
 from ovid.generate import Decoding, GenerationConfig, SampleSettings, SamplingParams
 from ovid.overlap.bloom_build import BloomBuildConfig
-from ovid.settings import field_help, setting
+from ovid.settings import (
+    SettingError,
+    at_least,
+    check_settings,
+    each,
+    field_help,
+    fraction,
+    setting,
+    type_name,
+    type_ok,
+)
+from ovid.textio import read_text
 
 from ..memorization.control import ControlConfig
 
@@ -38,13 +48,17 @@ from ..memorization.control import ControlConfig
 @dataclass(kw_only=True)
 class StudySection:
     name: str = setting("study", "Title of the report.")
-    seed: int = setting(0, "Seed of the splits, the bootstrap and the memorization control.")
-    target_fpr: float = setting(0.01, "FPR on held-out human text at which TPR is reported.")
-    test_fraction: float = setting(0.5, "Share of source documents held out for testing.")
+    seed: int = setting(0, "Seed of the splits, the bootstrap and the memorization control.", check=at_least(0))
+    target_fpr: float = setting(0.01, "FPR on held-out human text at which TPR is reported.", check=fraction())
+    test_fraction: float = setting(0.5, "Share of source documents held out for testing.", check=fraction())
     length_buckets: list[int] = setting(factory=lambda: [16, 32, 64, 128],
-                                        help="Text lengths (scoring-model tokens) of the length table.")
-    bootstrap: int = setting(1000, "Resamples for the 95% intervals.")
-    examples: int = setting(2, "GLTR-coloured examples per class.")
+                                        help="Text lengths (scoring-model tokens) of the length table.",
+                                        check=each(at_least(1)))
+    bootstrap: int = setting(1000, "Resamples for the 95% intervals.", check=at_least(0))
+    examples: int = setting(2, "GLTR-coloured examples per class.", check=at_least(0))
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 
 @dataclass(kw_only=True)
@@ -115,20 +129,29 @@ class MemorizationSection:
     """[memorization]: the filter's settings are `BloomBuildConfig`'s (overlap/bloom_build.py),
     the control_* keys are `ControlConfig`'s (reports/memorization/control.py), by default."""
     reference: list[str] | None = setting(None, "Reference (training) corpora; default: a share of the human corpus.")
-    reference_fraction: float = setting(0.5, "Share of human documents used as the reference corpus.")
-    n: int = setting(_BLOOM.n, field_help(BloomBuildConfig, "n"))
-    fpr: float = setting(_BLOOM.fpr, field_help(BloomBuildConfig, "fpr"))
+    reference_fraction: float = setting(0.5, "Share of human documents used as the reference corpus.",
+                                        check=fraction())
+    n: int = setting(_BLOOM.n, field_help(BloomBuildConfig, "n"), check=at_least(1))
+    fpr: float = setting(_BLOOM.fpr, field_help(BloomBuildConfig, "fpr"), check=fraction())
     # the samples checked for copying: shorter than `ovid generate`'s defaults, like [generate]'s
-    prompt_tokens: int = setting(16, "Prompt length of the control's samples, in tokens.")
-    max_tokens: int = setting(64, "New tokens of the control's samples.")
-    batch_size: int = setting(8, "Control samples generated together.")
+    prompt_tokens: int = setting(16, "Prompt length of the control's samples, in tokens.", check=at_least(1))
+    max_tokens: int = setting(64, "New tokens of the control's samples.", check=at_least(1))
+    batch_size: int = setting(8, "Control samples generated together.", check=at_least(1))
     control: bool = setting(True, "Fine-tune a model on reference texts as a positive control.")
     control_model: str = setting(_CONTROL.model, field_help(ControlConfig, "model"))
-    control_texts: int = setting(8, "Reference texts it memorises.")
+    control_texts: int = setting(8, "Reference texts it memorises.", check=at_least(1))
     control_steps: int = setting(_CONTROL.steps, field_help(ControlConfig, "steps"))
     control_lr: float = setting(_CONTROL.lr, field_help(ControlConfig, "lr"))
     control_tokens: int = setting(_CONTROL.max_tokens, field_help(ControlConfig, "max_tokens"))
     control_batch_size: int = setting(_CONTROL.batch_size, field_help(ControlConfig, "batch_size"))
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+        try:
+            self.control_config(seed=0)
+        except SettingError as e:  # name the study key, not ControlConfig's field
+            key = {"model": "control_model", "max_tokens": "control_tokens"}.get(e.field, f"control_{e.field}")
+            raise SettingError(key, e.problem) from None
 
     def control_config(self, seed: int) -> ControlConfig:
         return ControlConfig(model=self.control_model, steps=self.control_steps, lr=self.control_lr,
@@ -146,30 +169,6 @@ class StudyConfig:
     memorization: MemorizationSection | None
     source: Path  # the TOML file
     raw: dict  # the parsed TOML, for study.json
-
-
-def _type_ok(value: Any, tp: Any) -> bool:
-    origin = typing.get_origin(tp)
-    if tp is Any:
-        return True
-    if origin is typing.Union or origin is types.UnionType:
-        return any(_type_ok(value, a) for a in typing.get_args(tp))
-    if tp is type(None):
-        return value is None
-    if origin is list:
-        (inner,) = typing.get_args(tp)
-        return isinstance(value, list) and all(_type_ok(v, inner) for v in value)
-    if origin is dict:
-        return isinstance(value, dict)
-    if tp is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, tp)
-
-
-def _type_name(tp: Any) -> str:
-    return str(tp).replace("typing.", "").replace("<class '", "").replace("'>", "")
 
 
 def _build(cls, data: Any, where: str, src: Path, list_keys: tuple[str, ...] = ()):
@@ -191,11 +190,14 @@ def _build(cls, data: Any, where: str, src: Path, list_keys: tuple[str, ...] = (
         value = data[f.name]
         if f.name in list_keys and isinstance(value, str):
             value = [value]
-        if not _type_ok(value, hints[f.name]):
-            raise OvidError(f"{src}: {where}.{f.name} must be {_type_name(hints[f.name])}, "
+        if not type_ok(value, hints[f.name]):
+            raise OvidError(f"{src}: {where}.{f.name} must be {type_name(hints[f.name])}, "
                             f"got {type(value).__name__} {value!r}")
         kwargs[f.name] = value
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except SettingError as e:
+        raise OvidError(f"{src}: {where}.{e.field} {e.problem}") from None
 
 
 def _resolve_corpus(value: str, src: Path, where: str) -> str:
@@ -209,13 +211,13 @@ def _resolve_corpus(value: str, src: Path, where: str) -> str:
 
 def load_study(path: str | Path) -> StudyConfig:
     """Parse and validate a study file; every error names the file and the key at fault."""
-    from ovid.detect.registry import detector_class
+    from ovid.detect.registry import detector_class, make_detector
 
     src = Path(path)
     if not src.is_file():
         raise OvidError(f"{src}: no such study file")
     try:
-        raw = tomllib.loads(src.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(src))
     except tomllib.TOMLDecodeError as e:
         raise OvidError(f"{src}: invalid TOML ({e})") from None
     known = {"study", "human", "generate", "machine", "detectors", "cross_size", "memorization"}
@@ -258,6 +260,12 @@ def load_study(path: str | Path) -> StudyConfig:
             if k not in cls.param_names():
                 raise OvidError(f"{src}: {where}: detector {name!r} takes no parameter {k!r} "
                                 f"(it takes: {', '.join(cls.param_names())})")
+        try:
+            make_detector(name, **params)  # values in range; loads no model
+        except SettingError as e:
+            raise OvidError(f"{src}: {where}.{e.field} {e.problem}") from None
+        except (OvidError, TypeError) as e:
+            raise OvidError(f"{src}: {where}: {e}") from None
         detectors.append(DetectorSection(name=name, params=params))
     if not detectors:
         raise OvidError(f"{src}: no [[detectors]]: name at least one")

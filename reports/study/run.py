@@ -21,6 +21,7 @@ import pandas as pd
 from ovid.atomic import atomic_open, write_json
 from ovid.hashing import sha256_file
 from ovid.log import logger
+from ovid.paths import check_output_dir
 from ovid.version import __version__
 
 from ..memorization.study import memorization_tables
@@ -32,6 +33,13 @@ from .detection import cross_size_table, detection_tables, gltr_examples, length
 from .detectors import build_detector, detector_slug, train_texts
 
 say = logger("ovid report")
+
+
+STUDY_MARK = ".ovid-study"  # in a study's output folder from its first step: a rerun may resume it
+
+
+def is_study_folder(folder: Path) -> bool:
+    return (folder / STUDY_MARK).exists() or (folder / STUDY_JSON).exists()
 
 
 def write_table(out: Path, name: str, df: pd.DataFrame) -> None:
@@ -49,8 +57,11 @@ def timed(timings: dict, step: str, fn: Callable):
 def run_study(study_path: str | Path, out_dir: str | Path, progress: bool = True) -> Path:
     """Run every part of the study and render DIR/index.html; returns its path."""
     cfg = load_study(study_path)
-    out = Path(out_dir)
+    inputs = [cfg.source, *cfg.human.corpus, *(m.corpus for m in cfg.machine),
+              *((cfg.memorization.reference or []) if cfg.memorization else [])]
+    out = check_output_dir(out_dir, inputs=inputs, ours=is_study_folder, what="of an ovid study")
     (out / "tables").mkdir(parents=True, exist_ok=True)
+    (out / STUDY_MARK).touch()
     cache = out / "cache"
     timings: dict[str, float] = {}
     human = read_human(cfg)

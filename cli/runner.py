@@ -1,0 +1,28 @@
+"""Running a CLI so that every user-facing failure is one line on stderr with exit code 2."""
+from __future__ import annotations
+
+import typer
+from typer.exceptions import TyperException
+
+from ovid.errors import OvidError
+from ovid.settings import SettingError
+
+OPTION_NAMES = {"strategy": "decoding"}  # settings whose CLI option has another name
+
+
+def run(command: typer.Typer, args: list[str], prog: str) -> int:
+    """Run a CLI and turn every user-facing failure into one line on stderr and exit code 2:
+    ovid's own errors, settings out of range (named as their option) and click's usage errors."""
+    try:
+        code = command(args=args, prog_name=prog, standalone_mode=False)
+    except SettingError as e:
+        typer.echo(f"error: --{OPTION_NAMES.get(e.field, e.field).replace('_', '-')} {e.problem}", err=True)
+        return 2
+    except OvidError as e:
+        typer.echo(f"error: {e}", err=True)
+        return 2
+    except TyperException as e:  # click's usage errors (unknown option, missing argument): exit code 2
+        message = e.format_message() if hasattr(e, "format_message") else "aborted"
+        typer.echo(f"error: {' '.join(message.split())}", err=True)
+        return getattr(e, "exit_code", 130)
+    return code if isinstance(code, int) else 0

@@ -1,0 +1,70 @@
+"""Checks on where ovid will write, made before any heavy work: an output is never one of the
+inputs, its folder can be written, and a folder ovid writes into is new, empty, or one that ovid
+itself made (a saved detector, a study, a folder of corpora). Each refusal is one line naming
+the option and the path."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .errors import OutputError
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _input_paths(inputs: Iterable[str | os.PathLike]) -> list[Path]:
+    return [Path(i) for i in inputs if not str(i).startswith(("ovid:", "hf:"))]
+
+
+def check_writable(folder: Path, option: str, out: str | os.PathLike) -> None:
+    """The nearest existing folder at or above `folder` accepts a new file (tried, not guessed
+    from permission bits, which root ignores)."""
+    at = Path(os.path.abspath(folder))
+    while not at.exists():
+        at = at.parent
+    if not at.is_dir():
+        raise OutputError(f"{option} {out}: {at} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(dir=at, prefix=".ovid-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise OutputError(f"{option} {out}: cannot write in {at} ({e.strerror})") from None
+
+
+def check_output_file(out: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),
+                      option: str = "--out") -> Path:
+    """A file ovid will write (atomically): not a folder, not an input, in a writable place."""
+    path = Path(out)
+    if path.is_dir():
+        raise OutputError(f"{option} {out}: is a folder; give a file name")
+    for src in _input_paths(inputs):
+        if _same(path, src) or (src.is_dir() and path.resolve().is_relative_to(src.resolve())):
+            raise OutputError(f"{option} {out}: is also an input ({src}); ovid never writes over its input")
+    check_writable(path.parent, option, out)
+    return path
+
+
+def check_output_dir(out: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),
+                     option: str = "--out", ours: Callable[[Path], bool] | None = None,
+                     what: str = "made by ovid") -> Path:
+    """A folder ovid will write into: absent, empty, or one for which `ours` says ovid made it
+    (so a rerun can resume or replace it). Never a folder that holds an input."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{option} {out}: is a file, not a folder")
+    for src in _input_paths(inputs):
+        if src.exists() and (_same(path, src) or src.resolve().is_relative_to(path.resolve())):
+            raise OutputError(f"{option} {out}: holds an input ({src}); give a folder of its own")
+    if path.is_dir() and any(path.iterdir()) and not (ours and ours(path)):
+        raise OutputError(f"{option} {out}: folder exists and is not empty, and is not a folder {what}; "
+                          f"give a new or empty folder")
+    check_writable(path, option, out)
+    return path

@@ -1,0 +1,67 @@
+"""The one place ovid reads text files: decoded strictly (UTF-8 unless told otherwise), so a file
+in another encoding is an error naming the file, line and byte offset instead of a traceback or
+silently wrong text."""
+from __future__ import annotations
+
+import codecs
+import os
+from pathlib import Path
+from typing import Iterator
+
+from .errors import CorpusError
+
+DEFAULT_ENCODING = "utf-8"
+
+
+def check_encoding(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise CorpusError(f"unknown text encoding {encoding!r} (e.g. utf-8, latin-1, cp1252)") from None
+
+
+def _decode(data: bytes, path: str | os.PathLike, encoding: str, offset: int = 0, line: int | None = None) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        name = "UTF-8" if _is_utf8(encoding) else encoding
+        raise CorpusError(f"{where}: not {name} text (byte {offset + e.start}: {data[e.start:e.start + 4]!r}); "
+                          f"give --encoding if it is another encoding") from None
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+
+
+def read_text(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> str:
+    """A whole file as text (a UTF-8 byte-order mark is dropped)."""
+    data = _read_bytes(path)
+    if _is_utf8(encoding) and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    return _decode(data, path, encoding)
+
+
+def iter_lines(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[int, str]]:
+    """(line number from 1, line text) for each line of a file, decoded line by line so an error
+    names the line and the byte offset in the file."""
+    offset = 0
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise CorpusError(f"{path}: cannot read ({e.strerror})") from None
+    with f:
+        for lineno, raw in enumerate(f, 1):
+            if lineno == 1 and raw.startswith(codecs.BOM_UTF8) and _is_utf8(encoding):
+                raw, offset = raw[3:], 3
+            yield lineno, _decode(raw, path, encoding, offset, lineno)
+            offset += len(raw)
+
+
+def _read_bytes(path: str | os.PathLike) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except IsADirectoryError:
+        raise CorpusError(f"{path}: is a folder, not a file") from None
+    except OSError as e:
+        raise CorpusError(f"{path}: cannot read ({e.strerror})") from None

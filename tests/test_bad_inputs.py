@@ -1,0 +1,307 @@
+"""Bad and unusual inputs, one table: each case is a command (or a Python call), the exit code
+(or exception) it must give, and a fragment of its one-line message. Every case also checks that
+no file the user owns changed and nothing new appeared among them. Commands run in this process
+(`run_ovid`), and every error here is found before a model loads, so the table runs in seconds.
+
+A command added to ovid adds its rows here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ovid import load_detector, make_detector
+from ovid.cli.app import run_ovid
+from ovid.cli.runner import run
+from ovid.cli.train import spread_lists, standalone_app
+from ovid.corpus import read_corpus
+from ovid.errors import CorpusError, InputTypeError, InputValueError, OvidError
+from ovid.generate import Decoding, GenerationConfig
+from ovid.settings import SettingError
+
+from conftest import TRAIN_TEXT
+
+HUMAN = ["I walked to the market on Sunday and bought apples, bread and a newspaper for my aunt.",
+         "Our village council argued about the price of bread and the broken church bell again.",
+         "She painted the fence blue because her grandmother said blue keeps the flies away.",
+         "The football club lost again and the supporters sang louder than ever in the rain."]
+MACHINE = ["The detector scores every token of a text with a language model and a threshold.",
+           "Machine text tends to have higher likelihood than human text under the model.",
+           "The release happened in stages: small, medium, large and extra large models.",
+           "Samples were convincing, and detectors caught most of them at a low false rate."]
+
+
+def jsonl(rows) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+@pytest.fixture(scope="module")
+def user(tmp_path_factory) -> Path:
+    """A user's folder: corpora (good and bad), a study, folders of their own, a saved detector."""
+    u = tmp_path_factory.mktemp("user")
+    rows = [{"id": f"h{i}", "text": f"Note {i}: {t}", "label": 0} for i, t in enumerate(HUMAN * 5)] + \
+           [{"id": f"m{i}", "text": f"Item {i}: {t}", "label": 1} for i, t in enumerate(MACHINE * 5)]
+    (u / "good.jsonl").write_text(jsonl(rows))
+    (u / "unlabelled.jsonl").write_text(jsonl([{"text": t} for t in HUMAN]))
+    (u / "human.jsonl").write_text(jsonl([{"text": t} for t in HUMAN]))
+    (u / "machine.jsonl").write_text(jsonl([{"text": t} for t in MACHINE]))
+    (u / "latin1.jsonl").write_bytes(jsonl([{"text": "caf\u00e9 au lait", "label": 0}]).encode("latin-1"))
+    (u / "latin1.json").write_bytes(json.dumps({"original": ["d\u00e9j\u00e0 vu"], "sampled": ["ok"]},
+                                               ensure_ascii=False).encode("latin-1"))
+    (u / "latin1.csv").write_bytes("text,label\nna\u00efve,0\n".encode("latin-1"))
+    (u / "latin1.txt").write_bytes("r\u00e9sum\u00e9".encode("latin-1"))
+    (u / "broken.jsonl").write_text('{"text": "fine"}\n{"text": oops}\n')
+    (u / "list.json").write_text("[1, 2]")
+    (u / "corpus.xml").write_text("<texts/>")
+    (u / "empty.jsonl").write_text("")
+    (u / "short.jsonl").write_text(jsonl([{"text": "too short"}]))
+    (u / "notes").mkdir()
+    (u / "notes" / "config.json").write_text('{"mine": true}')
+    (u / "texts").mkdir()
+    (u / "texts" / "a.txt").write_text(HUMAN[0])
+    (u / "empty-folder").mkdir()
+    (u / "latin1.toml").write_bytes('[study]\nname = "\u00e9t\u00e9"\n'.encode("latin-1"))
+    (u / "bad.toml").write_text("[study\nname=")
+    base = '[human]\ncorpus = "human.jsonl"\n[[machine]]\ncorpus = "machine.jsonl"\n[[detectors]]\nname = "tfidf"\n'
+    (u / "fraction.toml").write_text("[study]\ntest_fraction = 1.5\n" + base)
+    (u / "fpr.toml").write_text("[study]\ntarget_fpr = 2\n" + base)
+    (u / "dtype.toml").write_text(base.replace('name = "tfidf"', 'name = "likelihood"\ndtype = "nope"'))
+    (u / "study.toml").write_text(base)
+    det = make_detector("tfidf").fit(TRAIN_TEXT[:10] + HUMAN * 3, [1] * 10 + [0] * 12)
+    det.save(u / "det")
+    for name, edit in {
+        "det-no-params": lambda c: c.pop("params"),
+        "det-unknown-param": lambda c: c["params"].update(alpha=1),
+        "det-wrong-type": lambda c: c["params"].update(C="ten"),
+        "det-bad-value": lambda c: c["params"].update(C=-1.0),
+        "det-no-files": lambda c: c.update(files={}),
+        "det-escape": lambda c: c["files"].update({"../good.jsonl": "0" * 64}),
+    }.items():
+        shutil.copytree(u / "det", u / name)
+        cfg = json.loads((u / name / "config.json").read_text())
+        edit(cfg)
+        (u / name / "config.json").write_text(json.dumps(cfg))
+    shutil.copytree(u / "det", u / "det-tampered")
+    with open(u / "det-tampered" / "model.skops", "ab") as f:
+        f.write(b"\0")
+    shutil.copytree(u / "det", u / "det-not-json")
+    (u / "det-not-json" / "config.json").write_text("{nope")
+    return u
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mode)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# (case id, argv with {u} for the user's folder, exit code, fragment of the one-line message)
+CLI = [
+    # data loss: an output that is an input, a folder, unwritable, or a folder ovid did not make
+    ("score-out-is-input", "score {u}/good.jsonl --detector {u}/det --out {u}/good.jsonl", 2, "is also an input"),
+    ("score-out-is-folder", "score {u}/good.jsonl --detector {u}/det --out {u}/notes", 2, "is a folder; give a file name"),
+    ("score-out-unwritable", "score {u}/good.jsonl --detector {u}/det --out /proc/ovid.jsonl", 2, "cannot write in /proc"),
+    ("score-out-under-file", "score {u}/good.jsonl --detector {u}/det --out {u}/good.jsonl/s.jsonl", 2, "is a file, not a folder"),
+    ("score-out-in-input-folder", "score {u}/texts --detector {u}/det --out {u}/texts/s.jsonl", 2, "is also an input"),
+    ("train-out-user-folder", "train --detector tfidf --train {u}/good.jsonl --out {u}/notes", 2, "is not empty"),
+    ("train-out-saved-detector", "train --detector tfidf --train {u}/good.jsonl --out {u}/det", 2, "give --overwrite"),
+    ("train-out-overwrite-foreign", "train --detector tfidf --train {u}/good.jsonl --out {u}/notes --overwrite", 2,
+     "is not empty"),
+    ("train-out-holds-input", "train --detector tfidf --human {u}/texts --machine {u}/machine.jsonl --out {u}/texts",
+     2, "holds an input"),
+    ("train-out-is-file", "train --detector tfidf --train {u}/good.jsonl --out {u}/good.jsonl", 2, "is a file"),
+    ("generate-out-is-prompts", "generate --prompts {u}/human.jsonl --out {u}/human.jsonl", 2, "is also an input"),
+    ("generate-out-foreign-file", "generate -n 2 --out {u}/machine.jsonl", 2, "not a corpus this command started"),
+    ("generate-out-dir-user-folder", "generate -n 2 --decoding pure,top-k --out-dir {u}/notes", 2, "is not empty"),
+    ("generate-out-unwritable", "generate -n 2 --out /proc/g.jsonl", 2, "cannot write in /proc"),
+    ("bloom-out-is-input", "bloom {u}/human.jsonl --out {u}/human.jsonl", 2, "is also an input"),
+    ("bloom-out-is-folder", "bloom {u}/human.jsonl --out {u}/notes", 2, "is a folder"),
+    ("report-out-user-folder", "report {u}/study.toml --out {u}/notes", 2, "is not empty"),
+    ("report-out-is-file", "report {u}/study.toml --out {u}/good.jsonl", 2, "is a file, not a folder"),
+    ("report-out-holds-input", "report {u}/study.toml --out {u}", 2, "holds an input"),
+    ("download-out-user-folder", "download --dataset webtext --out-dir {u}/notes", 2, "is not empty"),
+    ("download-out-is-file", "download --dataset webtext --out-dir {u}/good.jsonl", 2, "is a file"),
+    # text in another encoding, malformed or missing files
+    ("jsonl-latin1", "score {u}/latin1.jsonl --detector {u}/det --out {o}/s.jsonl", 2, "latin1.jsonl:1: not UTF-8 text (byte"),
+    ("json-latin1", "score {u}/latin1.json --detector {u}/det --out {o}/s.jsonl", 2, "latin1.json: not UTF-8 text (byte 16"),
+    ("csv-latin1", "score {u}/latin1.csv --detector {u}/det --out {o}/s.jsonl", 2, "latin1.csv: not UTF-8 text"),
+    ("txt-latin1", "score {u}/latin1.txt --detector {u}/det --out {o}/s.jsonl", 2, "latin1.txt: not UTF-8 text"),
+    ("toml-latin1", "report {u}/latin1.toml --out {o}/r", 2, "latin1.toml: not UTF-8 text"),
+    ("unknown-encoding", "score {u}/good.jsonl --detector {u}/det --encoding nope --out {o}/s.jsonl", 2,
+     "unknown text encoding 'nope'"),
+    ("jsonl-malformed", "score {u}/broken.jsonl --detector {u}/det --out {o}/s.jsonl", 2, "broken.jsonl:2: invalid JSON"),
+    ("json-not-object", "score {u}/list.json --detector {u}/det --out {o}/s.jsonl", 2, "expected a JSON object"),
+    ("unknown-format", "score {u}/corpus.xml --detector {u}/det --out {o}/s.jsonl", 2, "unknown corpus format"),
+    ("missing-corpus", "score {u}/nope.jsonl --detector {u}/det --out {o}/s.jsonl", 2, "nope.jsonl: no such file"),
+    ("empty-corpus", "score {u}/empty.jsonl --detector {u}/det --out {o}/s.jsonl", 2, "no texts in"),
+    # numbers out of range, unknown names
+    ("score-dtype", "score {u}/good.jsonl --dtype nope --out {o}/s.jsonl", 2, "--dtype must be one of auto"),
+    ("score-max-length-0", "score {u}/good.jsonl --max-length 0 --out {o}/s.jsonl", 2, "--max-length must be >= 3, got 0"),
+    ("score-max-length-neg", "score {u}/good.jsonl --max-length -5 --out {o}/s.jsonl", 2, "--max-length must be >= 3"),
+    ("score-budget-0", "score {u}/good.jsonl --token-budget 0 --out {o}/s.jsonl", 2, "--token-budget must be >= 1"),
+    ("score-fpr-2", "score {u}/good.jsonl --target-fpr 2 --out {o}/s.jsonl", 2, "--target-fpr must be in (0, 1), got 2"),
+    ("score-fpr-neg", "score {u}/good.jsonl --target-fpr -1 --out {o}/s.jsonl", 2, "--target-fpr must be in (0, 1)"),
+    ("score-fpr-text", "score {u}/good.jsonl --target-fpr x --out {o}/s.jsonl", 2, "Invalid value for '--target-fpr'"),
+    ("score-unknown-detector", "score {u}/good.jsonl --detector fast-detect --out {o}/s.jsonl", 2,
+     "did you mean fast-detectgpt"),
+    ("score-missing-detector-folder", "score {u}/good.jsonl --detector {u}/nodet --out {o}/s.jsonl", 2,
+     "no such saved detector folder"),
+    ("score-saved-with-model", "score {u}/good.jsonl --detector {u}/det --model gpt2 --out {o}/s.jsonl", 2,
+     "--model does not apply to a saved detector"),
+    ("score-unknown-option", "score {u}/good.jsonl --bogus 1 --out {o}/s.jsonl", 2, "No such option: --bogus"),
+    ("score-no-files", "score --out {o}/s.jsonl", 2, "Missing argument"),
+    ("unknown-command", "scorez", 2, "No such command 'scorez'"),
+    # saved detector folders, checked whole on load
+    ("det-no-params", "score {u}/good.jsonl --detector {u}/det-no-params --out {o}/s.jsonl", 2, "missing key 'params'"),
+    ("det-unknown-param", "score {u}/good.jsonl --detector {u}/det-unknown-param --out {o}/s.jsonl", 2,
+     "takes no parameter 'alpha'"),
+    ("det-wrong-type", "score {u}/good.jsonl --detector {u}/det-wrong-type --out {o}/s.jsonl", 2, "params.C must be float"),
+    ("det-bad-value", "score {u}/good.jsonl --detector {u}/det-bad-value --out {o}/s.jsonl", 2, "C must be > 0"),
+    ("det-no-files", "score {u}/good.jsonl --detector {u}/det-no-files --out {o}/s.jsonl", 2,
+     "model.skops: not listed with a hash"),
+    ("det-escape", "score {u}/good.jsonl --detector {u}/det-escape --out {o}/s.jsonl", 2, "points outside the folder"),
+    ("det-tampered", "score {u}/good.jsonl --detector {u}/det-tampered --out {o}/s.jsonl", 2, "do not match the hash"),
+    ("det-not-json", "score {u}/good.jsonl --detector {u}/det-not-json --out {o}/s.jsonl", 2, "not valid JSON"),
+    ("det-not-a-detector", "score {u}/good.jsonl --detector {u}/notes --out {o}/s.jsonl", 2, "not an ovid detector"),
+    # generate
+    ("gen-decoding", "generate -n 2 --decoding beam --out {o}/g.jsonl", 2, "--decoding must be one of pure"),
+    ("gen-n-0", "generate -n 0 --out {o}/g.jsonl", 2, "--n must be >= 1, got 0"),
+    ("gen-top-p-0", "generate -n 2 --top-p 0 --out {o}/g.jsonl", 2, "--top-p must be in (0, 1], got 0"),
+    ("gen-top-k-0", "generate -n 2 --top-k 0 --out {o}/g.jsonl", 2, "--top-k must be >= 1"),
+    ("gen-temperature-0", "generate -n 2 --temperature 0 --out {o}/g.jsonl", 2, "--temperature must be > 0"),
+    ("gen-dtype", "generate -n 2 --dtype nope --out {o}/g.jsonl", 2, "--dtype must be one of"),
+    ("gen-max-tokens-0", "generate -n 2 --max-tokens 0 --out {o}/g.jsonl", 2, "--max-tokens must be >= 1"),
+    ("gen-no-out", "generate -n 2", 2, "give --out FILE"),
+    ("gen-unconditional-no-n", "generate --out {o}/g.jsonl", 2, "--n is required for unconditional samples"),
+    ("gen-missing-prompts", "generate --prompts {u}/nope.jsonl --out {o}/g.jsonl", 2, "nope.jsonl: no such file"),
+    ("gen-empty-model", "generate -n 2 --model , --out {o}/g.jsonl", 2, "give at least one --model"),
+    # train
+    ("train-epochs-0", "train --detector roberta --encoder x --epochs 0 --train {u}/good.jsonl --out {o}/d", 2,
+     "--epochs must be >= 1, got 0"),
+    ("train-fpr-2", "train --detector tfidf --target-fpr 2 --train {u}/good.jsonl --out {o}/d", 2,
+     "--target-fpr must be in (0, 1)"),
+    ("train-calibration", "train --detector tfidf --calibration sigmoid --train {u}/good.jsonl --out {o}/d", 2,
+     "--calibration must be one of platt, isotonic"),
+    ("train-max-texts-1", "train --detector tfidf --max-texts 1 --train {u}/good.jsonl --out {o}/d", 2,
+     "--max-texts must be >= 2"),
+    ("train-param-not-taken", "train --detector tfidf --encoder minilm-l6 --train {u}/good.jsonl --out {o}/d", 2,
+     "--encoder does not apply to detector 'tfidf'"),
+    ("train-no-texts", "train --detector tfidf --out {o}/d", 2, "no training texts"),
+    ("train-human-only", "train --detector tfidf --human {u}/human.jsonl --out {o}/d", 2, "no training texts"),
+    ("train-missing-input", "train --detector tfidf --train {u}/nope.jsonl --out {o}/d", 2, "nope.jsonl: no such file"),
+    ("train-resume-tfidf", "train --detector tfidf --resume --train {u}/good.jsonl --out {o}/d", 2,
+     "--resume applies to detectors trained in steps"),
+    ("train-unlabelled", "train --detector tfidf --train {u}/unlabelled.jsonl --out {o}/d", 2, "has no label"),
+    ("train-tfidf-C", "train --detector tfidf --C -1 --train {u}/good.jsonl --out {o}/d", 2, "C must be > 0"),
+    ("train-max-features-0", "train --detector tfidf --max-features 0 --train {u}/good.jsonl --out {o}/d", 2,
+     "max_features must be >= 1"),
+    ("train-unknown-detector", "train --detector robertta --train {u}/good.jsonl --out {o}/d", 2, "did you mean roberta"),
+    # bloom
+    ("bloom-n-0", "bloom {u}/human.jsonl --n 0 --out {o}/b.bloom", 2, "--n must be >= 1, got 0"),
+    ("bloom-fpr-2", "bloom {u}/human.jsonl --fpr 2 --out {o}/b.bloom", 2, "--fpr must be in (0, 1)"),
+    ("bloom-empty", "bloom {u}/short.jsonl --workers 1 --out {o}/b.bloom", 2, "no 8-grams"),
+    ("bloom-missing", "bloom {u}/nope.jsonl --out {o}/b.bloom", 2, "nope.jsonl: no such file"),
+    # report
+    ("report-test-fraction", "report {u}/fraction.toml --out {o}/r", 2, "[study].test_fraction must be in (0, 1), got 1.5"),
+    ("report-target-fpr", "report {u}/fpr.toml --out {o}/r", 2, "[study].target_fpr must be in (0, 1), got 2"),
+    ("report-detector-dtype", "report {u}/dtype.toml --out {o}/r", 2, "[[detectors]][0].dtype must be one of"),
+    ("report-missing-study", "report {u}/nope.toml --out {o}/r", 2, "no such study file"),
+    ("report-bad-toml", "report {u}/bad.toml --out {o}/r", 2, "invalid TOML"),
+    # download
+    ("download-unknown-dataset", "download --dataset webtxt --out-dir {o}/dl", 2, "unknown dataset(s) webtxt"),
+    ("download-unknown-split", "download --dataset webtext --split dev --out-dir {o}/dl", 2, "unknown split(s) dev"),
+]
+
+
+@pytest.mark.parametrize("case, argv, code, fragment", CLI, ids=[c[0] for c in CLI])
+def test_cli_bad_input(user, tmp_path, capsys, case, argv, code, fragment):
+    before = snapshot(user)
+    args = [a.format(u=user, o=tmp_path) for a in argv.split()]
+    got = run_ovid(args)
+    err = capsys.readouterr().err.strip()
+    assert got == code, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and fragment in err, err
+    assert snapshot(user) == before
+    assert not any(tmp_path.iterdir()), sorted(p.name for p in tmp_path.iterdir())  # nothing left behind
+
+
+def test_detect_train_entry_point_gives_the_same_errors(user, tmp_path, capsys):
+    got = run(standalone_app(), spread_lists(["--detector", "tfidf", "--train", str(user / "good.jsonl"),
+                                              "--out", str(user / "det")]), "detect-train")
+    assert got == 2 and "give --overwrite" in capsys.readouterr().err
+
+
+def test_what_works_still_works_and_writes_with_the_umask(user, tmp_path, capsys):
+    """Another encoding when asked; --overwrite replaces a detector ovid saved, leaving no stale file."""
+    before = snapshot(user)
+    out = tmp_path / "s.jsonl"
+    assert run_ovid(["score", str(user / "latin1.jsonl"), "--detector", str(user / "det"), "--encoding", "latin-1",
+                     "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["id"] == "0" and out.stat().st_mode & 0o777 == 0o666 & ~0o022
+    det_dir = tmp_path / "d"
+    shutil.copytree(user / "det", det_dir)
+    (det_dir / "stale.txt").write_text("left by hand")
+    assert run_ovid(["train", "--detector", "tfidf", "--train", str(user / "good.jsonl"), "--out", str(det_dir),
+                     "--overwrite"]) == 2  # a file ovid did not save is in it: refused
+    (det_dir / "stale.txt").unlink()
+    assert run_ovid(["train", "--detector", "tfidf", "--train", str(user / "good.jsonl"), "--out", str(det_dir),
+                     "--overwrite", "--no-progress"]) == 0, capsys.readouterr().err
+    assert sorted(p.name for p in det_dir.iterdir()) == ["config.json", "metrics.json", "model.skops"]
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+    assert load_detector(det_dir).score(HUMAN).shape == (4,)
+    assert snapshot(user) == before
+
+
+def _fitted():
+    return make_detector("tfidf").fit(HUMAN + MACHINE, [0] * 4 + [1] * 4)
+
+
+API = [
+    ("score-a-string", lambda: _fitted().score("a single text"), InputTypeError, "got a single string; pass [text]"),
+    ("score-none", lambda: _fitted().score([None]), InputTypeError, "texts[0] is NoneType, not a string"),
+    ("score-int", lambda: _fitted().score(5), InputTypeError, "got int"),
+    ("fit-length-mismatch", lambda: make_detector("tfidf").fit(HUMAN, [0]), InputValueError, "4 texts but 1 labels"),
+    ("fit-labels-2", lambda: make_detector("tfidf").fit(HUMAN, [0, 1, 2, 0]), InputValueError,
+     "labels must be 0 (human) or 1 (machine), got 2"),
+    ("fit-labels-text", lambda: make_detector("tfidf").fit(HUMAN, ["h", "m", "h", "m"]), InputValueError,
+     "labels must be 0 (human) or 1 (machine)"),
+    ("calibrate-fpr", lambda: _fitted().calibrate_from_scores([0, 1], [0, 1], target_fpr=2), InputValueError,
+     "target_fpr must be in (0, 1)"),
+    ("calibrate-method", lambda: _fitted().calibrate_from_scores([0, 1], [0, 1], method="sigmoid"), InputValueError,
+     "calibration must be one of platt, isotonic"),
+    ("save-unfitted", lambda: make_detector("tfidf").save("/nonexistent/never-written"), OvidError,
+     "nothing to save; fit(texts, labels) first"),
+    ("max-length-0", lambda: make_detector("likelihood", max_length=0), SettingError, "max_length must be >= 3"),
+    ("dtype", lambda: make_detector("fast-detectgpt", dtype="fp64"), SettingError, "dtype must be one of"),
+    ("tfidf-C", lambda: make_detector("tfidf", C=0), InputValueError, "C must be > 0"),
+    ("ensemble-learner", lambda: make_detector("ensemble", learner="forest"), InputValueError,
+     "learner must be one of logistic, gbm"),
+    ("ensemble-models", lambda: make_detector("ensemble", models=[]), InputValueError, "models must be a non-empty list"),
+    ("roberta-epochs", lambda: make_detector("roberta", epochs=0), SettingError, "epochs must be >= 1"),
+    ("unknown-param", lambda: make_detector("likelihood", modle="x"), OvidError, "takes no parameter modle"),
+    ("generation-n", lambda: GenerationConfig(model="x", n=0), SettingError, "n must be >= 1, got 0"),
+    ("decoding", lambda: Decoding("beam"), SettingError, "strategy must be one of"),
+    ("positional-config", lambda: GenerationConfig("x"), TypeError, "positional"),
+    ("read-latin1", lambda: list(read_corpus(USER["u"] / "latin1.jsonl")), CorpusError, "latin1.jsonl:1: not UTF-8 text (byte 13"),
+    ("load-empty-files", lambda: load_detector(USER["u"] / "det-no-files"), OvidError, "not listed with a hash"),
+]
+USER: dict[str, Path] = {}
+
+
+@pytest.mark.parametrize("case, call, exc, fragment", API, ids=[c[0] for c in API])
+def test_api_bad_input(user, case, call, exc, fragment):
+    USER["u"] = user
+    before = snapshot(user)
+    with pytest.raises(exc) as info:
+        call()
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+    assert snapshot(user) == before
+
+
+def test_the_table_is_large_enough():
+    assert len(CLI) + len(API) >= 60
+    commands = {argv.split()[0] for _, argv, _, _ in CLI}
+    assert {"score", "generate", "report", "bloom", "download", "train"} <= commands
