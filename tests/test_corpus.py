@@ -123,3 +123,20 @@ def test_repair_drops_torn_tail_and_append_writes_whole_lines(tmp_path):
     assert repair_jsonl(p) == 2
     assert [r.id for r in read_corpus(p)] == ["0", "1"]
     assert repair_jsonl(tmp_path / "absent.jsonl") == 0
+
+
+def test_table_files_are_read_without_a_dataset_cache(tmp_path, monkeypatch):
+    import pandas as pd
+    import pyarrow as pa
+
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(cache))
+    pd.DataFrame({"text": ["a one", "b two"], "label": [1, 0], "id": ["x", "y"]}).to_csv(tmp_path / "t.csv", index=False)
+    table = pa.table({"text": ["arrow text"]})
+    with pa.OSFile(str(tmp_path / "t.arrow"), "wb") as f, pa.ipc.new_stream(f, table.schema) as w:
+        w.write_table(table)  # the streaming format, as datasets writes it
+    assert [(r.id, r.text, r.label) for r in read_corpus(tmp_path / "t.csv")] == [("x", "a one", 1), ("y", "b two", 0)]
+    assert [r.text for r in read_corpus(tmp_path / "t.arrow")] == ["arrow text"]
+    assert not cache.exists()
+    (tmp_path / "bom.jsonl").write_bytes(b'\xef\xbb\xbf{"text": "with a byte-order mark"}\n')
+    assert [r.text for r in read_corpus(tmp_path / "bom.jsonl")] == ["with a byte-order mark"]

@@ -13,6 +13,7 @@ from ovid.generate import Decoding, GenerationConfig, corpus_name, sample_corpus
 from ovid.generate.sampling import left_pad, split_at_stop
 
 from conftest import needs_smollm2, write_jsonl
+from test_models import run_ovid
 
 
 def lines(path):
@@ -87,6 +88,19 @@ def test_resume_refuses_other_settings_and_foreign_files(tmp_path, tiny_lm):
     with pytest.raises(OvidError, match="has no f.meta.json"):
         sample_corpus(GenerationConfig(model=tiny_lm, n=2, max_tokens=4), foreign, progress=False)
     assert foreign.read_text() == '{"text": "mine"}\n'
+
+
+def test_resume_asking_for_fewer_samples_keeps_the_meta_truthful(tmp_path, tiny_lm):
+    out = tmp_path / "c.jsonl"
+    sample_corpus(GenerationConfig(model=tiny_lm, n=3, max_tokens=4, batch_size=2), out, progress=False)
+    _, meta = sample_corpus(GenerationConfig(model=tiny_lm, n=1, max_tokens=4, batch_size=2), out, progress=False)
+    assert len(out.read_text().splitlines()) == 3 and (meta["n"], meta["n_written"]) == (3, 3)
+
+
+def test_no_progress_prints_nothing_but_the_result(tmp_path, tiny_lm):
+    r = run_ovid("generate", "--model", tiny_lm, "-n", "2", "--max-tokens", "4", "--out", str(tmp_path / "g.jsonl"),
+                 "--no-progress")
+    assert r.returncode == 0 and r.stderr == "" and r.stdout.strip().endswith("2 samples from " + tiny_lm)
 
 
 def test_torn_tail_is_regenerated_identically(tmp_path, tiny_lm):
