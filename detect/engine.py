@@ -55,7 +55,7 @@ def default_stride(window: int) -> int:
     """New tokens per later window: all but an eighth of the window, which is kept as context.
     Half a window (the usual choice) scored each token of a long text twice over, at about half
     the engine's rate; an eighth (128 tokens of 1024) costs 14% and moves a 40k-token text's mean
-    log-probability by about 0.01 nats (benchmarks/RESULTS.md)."""
+    log-probability by 0.016 nats (benchmarks/RESULTS.md)."""
     return max(1, (window - 1) - window // 8)
 
 
