@@ -23,9 +23,10 @@ def download(
     dataset: List[str] = typer.Option(..., help="webtext, small-117M, small-117M-k40, ..., xl-1542M-k40 (repeatable)."),
     split: List[str] = typer.Option(["test"], help="train, valid or test (repeatable)."),
     out_dir: Path = typer.Option(Path("data/gpt-2-output"), help="Where the .jsonl files go."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:
     """Download OpenAI's gpt-2-output-dataset files (resumable, size-verified; needs internet)."""
     from ovid.download import download_gpt2_output
 
-    for path in download_gpt2_output(dataset, split, out_dir):
+    for path in download_gpt2_output(dataset, split, out_dir, progress=progress):
         typer.echo(str(path))

@@ -5,6 +5,7 @@ import typer
 from typer.exceptions import TyperException
 
 from ovid.errors import OvidError
+from ovid.models import quiet_loading
 from ovid.settings import SettingError
 
 OPTION_NAMES = {"strategy": "decoding"}  # settings whose CLI option has another name
@@ -21,8 +22,14 @@ def run(command: typer.Typer, args: list[str], prog: str) -> int:
     except OvidError as e:
         typer.echo(f"error: {e}", err=True)
         return 2
+    except OSError as e:  # the system refused (disk full, a file vanished): still one line
+        where = f"{e.filename}: " if e.filename else ""
+        typer.echo(f"error: {where}{e.strerror or e}", err=True)
+        return 1
     except TyperException as e:  # click's usage errors (unknown option, missing argument): exit code 2
         message = e.format_message() if hasattr(e, "format_message") else "aborted"
         typer.echo(f"error: {' '.join(message.split())}", err=True)
         return getattr(e, "exit_code", 130)
+    finally:
+        quiet_loading(False)  # --no-progress lasts one command (run_ovid may run several in one process)
     return code if isinstance(code, int) else 0

@@ -74,7 +74,7 @@ def score_files(job: ScoreJob) -> str:
     found before any text is scored."""
     if not job.files:
         raise OvidError("no corpus given to score")
-    out = check_output_file(job.out, inputs=job.files)
+    out = check_output_file(job.out, inputs=[*job.files, *([job.detector] if Path(job.detector).is_dir() else [])])
     det = resolve_detector(job.detector, job.params)
     records = read_corpora(job.files, encoding=job.encoding)
     if not records:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +62,7 @@ class TrainJob:
     def staging(self) -> Path:
         """Where training writes (checkpoints, log) until the detector is saved and moved to
         --out, so a replaced detector stays whole until its successor is complete."""
-        out = Path(self.out)
+        out = Path(os.path.abspath(self.out))
         return out.with_name(f".{out.name}.training")
 
 
@@ -137,15 +138,20 @@ def check_job(job: TrainJob) -> type:
     return cls
 
 
-def publish(stage: Path, out: Path) -> None:
-    """Move the finished detector from its staging folder to `out`, replacing what was there
-    (checked before training: nothing, an empty folder, or a detector saved by ovid)."""
-    old = out.with_name(f".{out.name}.replaced")
+def publish(stage: Path, out: Path, overwrite: bool) -> None:
+    """Move the finished detector from its staging folder to `out`, replacing what is there:
+    checked again now, since training took a while (nothing, an empty folder, or with
+    --overwrite a detector saved by ovid)."""
+    if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (overwrite and is_saved_detector(out)))):
+        raise OutputError(f"--out {out}: changed while training (now holds files ovid did not save); "
+                          f"the new detector is left in {stage}")
     if out.exists():
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.replaced-"))
+        os.replace(out, old)  # onto an empty folder of its own: atomic, and never someone else's
+        os.replace(stage, out)
         shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-    os.replace(stage, out)
-    shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(stage, out)
 
 
 def train_detector(job: TrainJob) -> dict:
@@ -179,13 +185,18 @@ def train_detector(job: TrainJob) -> dict:
         shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True, exist_ok=True)
     (stage / STAGING_MARK).touch()
-    if cls.uses_validation:
-        det.fit(texts, labels, job.target_fpr, job.calibration, valid_texts=vtexts, valid_labels=vlabels,
-                out_dir=stage, resume=job.resume, progress=job.progress)
-    elif cls.trained:
-        det.fit(texts, labels, job.target_fpr, job.calibration)
-    else:  # zero-shot: calibrate on all the labelled texts
-        det.calibrate(texts + vtexts, labels + vlabels, job.target_fpr, job.calibration)
+    try:
+        if cls.uses_validation:
+            det.fit(texts, labels, job.target_fpr, job.calibration, valid_texts=vtexts, valid_labels=vlabels,
+                    out_dir=stage, resume=job.resume, progress=job.progress)
+        elif cls.trained:
+            det.fit(texts, labels, job.target_fpr, job.calibration)
+        else:  # zero-shot: calibrate on all the labelled texts
+            det.calibrate(texts + vtexts, labels + vlabels, job.target_fpr, job.calibration)
+    except BaseException:
+        if not cls.uses_validation:  # nothing to resume: leave nothing behind
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
     vscores = det.score(vtexts)
     vlab = np.array(vlabels)
     metrics = {"detector": job.detector, "params": det.get_params(),
@@ -203,5 +214,5 @@ def train_detector(job: TrainJob) -> dict:
     write_json(stage / "metrics.json", metrics)
     shutil.rmtree(stage / "checkpoint", ignore_errors=True)  # the saved detector supersedes it
     (stage / STAGING_MARK).unlink()
-    publish(stage, out)
+    publish(stage, out, job.overwrite)
     return metrics

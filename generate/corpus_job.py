@@ -76,9 +76,20 @@ def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started
             "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "status": status}
 
 
+def _is_ovid_meta(path: Path) -> bool:
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == "gpt-2-output-dataset" and "identity" in meta
+
+
 def _check_resumable(out: Path, config: GenerationConfig) -> str | None:
     """The start time of the run that began `out`, after checking it used the same settings."""
     mp = meta_path(out)
+    if mp.exists() and not _is_ovid_meta(mp):
+        raise OvidError(f"{mp} exists and is not the metadata of a corpus ovid generated; "
+                        f"it is left alone: use another --out")
     if not out.exists() or not mp.exists():
         return None
     old = json.loads(mp.read_text(encoding="utf-8")).get("identity", {})

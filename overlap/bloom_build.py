@@ -11,7 +11,7 @@ Without `capacity`, a first parallel pass counts the n-grams to size the filter.
 from __future__ import annotations
 
 import json
-import shutil
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ import numpy as np
 from ovid.errors import CorpusError, OvidError
 from ovid.hardware import cores
 from ovid.log import logger
-from ovid.paths import check_output_file
+from ovid.paths import check_output_dir, check_output_file
 from ovid.settings import at_least, check_settings, fraction, setting
 
 from .bloom import BloomFilter
@@ -129,6 +129,10 @@ def _shard_is_done(path: Path, shard: Shard, m: int, k: int, n: int) -> bool:
         (str(m), str(k), json.dumps(n), json.dumps(asdict(shard)))
 
 
+def _holds_only_shards(folder: Path) -> bool:
+    return all(re.fullmatch(r"shard-\d{4}-of-\d{4}\.bloom(\..*\.tmp)?", p.name) for p in folder.iterdir())
+
+
 def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
     """Build (or resume) the filter of cfg.sources into cfg.out; returns it."""
     if not cfg.sources:
@@ -137,8 +141,13 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
         if not src.startswith(("hf:", "ovid:")) and not Path(src).exists():
             raise CorpusError(f"{src}: no such file or folder")
     check_output_file(cfg.out, inputs=cfg.sources)
+    folder = Path(str(cfg.out) + ".shards")
+    check_output_dir(folder, inputs=cfg.sources, option="--out", ours=_holds_only_shards,
+                     what="of shards of an interrupted ovid bloom")
     workers = cfg.workers or cores()
     shards = plan_shards(cfg.sources, workers)
+    if not shards:
+        raise CorpusError(f"{', '.join(cfg.sources)}: no texts")
     say = logger("ovid bloom") if progress else (lambda msg: None)
     with ProcessPoolExecutor(max_workers=min(workers, len(shards))) as pool:
         capacity = cfg.capacity
@@ -148,7 +157,6 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
                 raise CorpusError(f"{', '.join(cfg.sources)}: no {cfg.n}-grams (no text of {cfg.n} words or more)")
             say(f"counted {capacity:,} {cfg.n}-grams")
         m, k = BloomFilter.shape_for(capacity, cfg.fpr)
-        folder = Path(str(cfg.out) + ".shards")
         folder.mkdir(parents=True, exist_ok=True)
         paths = [folder / f"shard-{i:04d}-of-{len(shards):04d}.bloom" for i in range(len(shards))]
         todo = [i for i, p in enumerate(paths) if not _shard_is_done(p, shards[i], m, k, cfg.n)]
@@ -160,7 +168,10 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
     for p in paths[1:]:
         merged.merge(BloomFilter.load(p))
     merged.save(cfg.out, n=cfg.n, fpr=cfg.fpr, capacity=capacity, sources=cfg.sources)
-    shutil.rmtree(folder)
+    for p in folder.glob("shard-*.bloom"):  # only what this build wrote, then the folder if empty
+        p.unlink()
+    if not any(folder.iterdir()):
+        folder.rmdir()
     say(f"wrote {cfg.out}: {merged.n_added:,} {cfg.n}-grams added, estimated fpr {merged.estimated_fpr():.2e}")
     return merged
 

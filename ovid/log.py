@@ -5,9 +5,17 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
+_QUIET = {"on": False}
+
+
+def quiet(on: bool = True) -> None:
+    """Silence progress lines from now on (--no-progress): only results and errors remain."""
+    _QUIET["on"] = on
+
 
 def log(job: str, msg: str) -> None:
-    print(f"[{job}] {msg}", file=sys.stderr, flush=True)
+    if not _QUIET["on"]:
+        print(f"[{job}] {msg}", file=sys.stderr, flush=True)
 
 
 def logger(job: str) -> Callable[[str], None]:

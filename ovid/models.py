@@ -182,9 +182,13 @@ _QUIET = {"on": False}
 
 
 def quiet_loading(on: bool = True) -> None:
-    """Silence model loading from now on (GGUF conversion and weight-loading bars, transformers'
-    load report): what --no-progress asks for. Errors still reach the user."""
+    """Silence model loading and progress lines from now on (GGUF conversion and weight-loading
+    bars, transformers' load report, ovid's own [job] lines): what --no-progress asks for.
+    Errors still reach the user."""
+    from .log import quiet
+
     _QUIET["on"] = on
+    quiet(on)
 
 
 def _silence_transformers() -> None:
@@ -221,21 +225,22 @@ def _dense_cache(spec: ModelSpec, part: str) -> Path | None:
 def _store_dense(obj, path: Path | None) -> None:
     """Save a converted model or tokenizer into the cache, atomically (a temporary folder renamed
     into place). Best effort: a cache that cannot be written only costs the next start time."""
-    if path is None or (path / CACHE_DONE).exists():
+    if path is None or path.exists():  # renamed into place whole: another process stored it
         return
     import shutil
 
+    from .atomic import current_umask
+
     tmp = None
     try:
-        if path.exists():  # a copy left incomplete by a killed process: ovid's own, replace it
-            shutil.rmtree(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+        os.chmod(tmp, 0o777 & ~current_umask())
         obj.save_pretrained(tmp)
         (tmp / CACHE_DONE).write_text(json.dumps({"source": "gguf", "part": path.name}), encoding="utf-8")
         os.replace(tmp, path)
-    except OSError:
-        pass  # read-only cache, or another process stored it first
+    except Exception:  # noqa: BLE001 - a cache that cannot be written (read-only, disk full) is no error
+        pass
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -293,8 +298,11 @@ def load_tokenizer(name: str):
     spec = resolve(name)
     cached = _dense_cache(spec, "tokenizer")
     if cached is not None and (cached / CACHE_DONE).exists():
-        with _loading():
-            return AutoTokenizer.from_pretrained(cached)
+        try:
+            with _loading():
+                return AutoTokenizer.from_pretrained(cached)
+        except Exception:  # noqa: BLE001 - a damaged cache: convert again, as if it were not there
+            cached = None
     tok = _from_pretrained(AutoTokenizer, spec)
     _store_dense(tok, cached)
     return tok
@@ -309,10 +317,14 @@ def fresh_causal_lm(name: str, dtype: str = "auto"):
     use_all_cores()
     spec, torch_dtype = resolve(name), parse_dtype(dtype)
     cached = _dense_cache(spec, str(torch_dtype).removeprefix("torch."))
+    model = None
     if cached is not None and (cached / CACHE_DONE).exists():
-        with _loading():
-            model = AutoModelForCausalLM.from_pretrained(cached, dtype=torch_dtype, use_safetensors=True)
-    else:
+        try:
+            with _loading():
+                model = AutoModelForCausalLM.from_pretrained(cached, dtype=torch_dtype, use_safetensors=True)
+        except Exception:  # noqa: BLE001 - a damaged cache: convert again, as if it were not there
+            cached = None
+    if model is None:
         model = _from_pretrained(AutoModelForCausalLM, spec, dense_gguf=True, dtype=torch_dtype)
         _store_dense(model, cached)
     return model.to(device()).eval()

@@ -14,17 +14,25 @@ DEFAULT_ENCODING = "utf-8"
 
 
 def check_encoding(encoding: str) -> str:
+    """A known text encoding in which a newline is the byte 0x0A (line-based formats split on it)."""
     try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        raise CorpusError(f"unknown text encoding {encoding!r} (e.g. utf-8, latin-1, cp1252)") from None
+        info = codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise CorpusError(f"--encoding: unknown text encoding {encoding!r} (e.g. utf-8, latin-1, cp1252)")
+    if "\n".encode(info.name) != b"\n":
+        raise CorpusError(f"--encoding: {encoding} is not ASCII-compatible; convert the file to UTF-8 first")
+    return info.name
 
 
 def _decode(data: bytes, path: str | os.PathLike, encoding: str, offset: int = 0, line: int | None = None) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as e:
-        where = f"{path}:{line}" if line is not None else f"{path}"
+        if line is None:  # a whole file: say which line the bad byte is on
+            line = data[:e.start].count(b"\n") + 1
+        where = f"{path}:{line}"
         name = "UTF-8" if _is_utf8(encoding) else encoding
         raise CorpusError(f"{where}: not {name} text (byte {offset + e.start}: {data[e.start:e.start + 4]!r}); "
                           f"give --encoding if it is another encoding") from None
@@ -36,10 +44,10 @@ def _is_utf8(encoding: str) -> bool:
 
 def read_text(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> str:
     """A whole file as text (a UTF-8 byte-order mark is dropped)."""
-    data = _read_bytes(path)
+    data, skipped = _read_bytes(path), 0
     if _is_utf8(encoding) and data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    return _decode(data, path, encoding)
+        data, skipped = data[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
+    return _decode(data, path, encoding, offset=skipped)
 
 
 def iter_lines(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[int, str]]:

@@ -64,6 +64,9 @@ def user(tmp_path_factory) -> Path:
     (u / "texts").mkdir()
     (u / "texts" / "a.txt").write_text(HUMAN[0])
     (u / "empty-folder").mkdir()
+    (u / "ref.bloom.shards").mkdir()
+    (u / "ref.bloom.shards" / "mine.jsonl").write_text(jsonl([{"text": " ".join(HUMAN)}]))
+    (u / "mine.meta.json").write_text('{"my": "notes"}')
     (u / "latin1.toml").write_bytes('[study]\nname = "\u00e9t\u00e9"\n'.encode("latin-1"))
     (u / "bad.toml").write_text("[study\nname=")
     base = '[human]\ncorpus = "human.jsonl"\n[[machine]]\ncorpus = "machine.jsonl"\n[[detectors]]\nname = "tfidf"\n'
@@ -119,6 +122,12 @@ CLI = [
     ("generate-out-unwritable", "generate -n 2 --out /proc/g.jsonl", 2, "cannot write in /proc"),
     ("bloom-out-is-input", "bloom {u}/human.jsonl --out {u}/human.jsonl", 2, "is also an input"),
     ("bloom-out-is-folder", "bloom {u}/human.jsonl --out {u}/notes", 2, "is a folder"),
+    ("bloom-shards-hold-input", "bloom {u}/ref.bloom.shards/mine.jsonl --out {u}/ref.bloom", 2, "holds an input"),
+    ("bloom-shards-user-folder", "bloom {u}/human.jsonl --out {u}/ref.bloom", 2,
+     "ref.bloom.shards: folder exists and is not empty"),
+    ("score-out-into-detector", "score {u}/good.jsonl --detector {u}/det --out {u}/det/config.json", 2,
+     "is also an input"),
+    ("generate-out-user-meta", "generate -n 2 --out {u}/mine.jsonl", 2, "is not the metadata of a corpus ovid generated"),
     ("report-out-user-folder", "report {u}/study.toml --out {u}/notes", 2, "is not empty"),
     ("report-out-is-file", "report {u}/study.toml --out {u}/good.jsonl", 2, "is a file, not a folder"),
     ("report-out-holds-input", "report {u}/study.toml --out {u}", 2, "holds an input"),
@@ -126,12 +135,16 @@ CLI = [
     ("download-out-is-file", "download --dataset webtext --out-dir {u}/good.jsonl", 2, "is a file"),
     # text in another encoding, malformed or missing files
     ("jsonl-latin1", "score {u}/latin1.jsonl --detector {u}/det --out {o}/s.jsonl", 2, "latin1.jsonl:1: not UTF-8 text (byte"),
-    ("json-latin1", "score {u}/latin1.json --detector {u}/det --out {o}/s.jsonl", 2, "latin1.json: not UTF-8 text (byte 16"),
-    ("csv-latin1", "score {u}/latin1.csv --detector {u}/det --out {o}/s.jsonl", 2, "latin1.csv: not UTF-8 text"),
-    ("txt-latin1", "score {u}/latin1.txt --detector {u}/det --out {o}/s.jsonl", 2, "latin1.txt: not UTF-8 text"),
-    ("toml-latin1", "report {u}/latin1.toml --out {o}/r", 2, "latin1.toml: not UTF-8 text"),
+    ("json-latin1", "score {u}/latin1.json --detector {u}/det --out {o}/s.jsonl", 2, "latin1.json:1: not UTF-8 text (byte 16"),
+    ("csv-latin1", "score {u}/latin1.csv --detector {u}/det --out {o}/s.jsonl", 2, "latin1.csv:2: not UTF-8 text (byte 13"),
+    ("txt-latin1", "score {u}/latin1.txt --detector {u}/det --out {o}/s.jsonl", 2, "latin1.txt:1: not UTF-8 text (byte 1"),
+    ("toml-latin1", "report {u}/latin1.toml --out {o}/r", 2, "latin1.toml:2: not UTF-8 text"),
     ("unknown-encoding", "score {u}/good.jsonl --detector {u}/det --encoding nope --out {o}/s.jsonl", 2,
      "unknown text encoding 'nope'"),
+    ("encoding-not-text", "score {u}/good.jsonl --detector {u}/det --encoding rot13 --out {o}/s.jsonl", 2,
+     "--encoding: unknown text encoding 'rot13'"),
+    ("encoding-utf16", "score {u}/good.jsonl --detector {u}/det --encoding utf-16 --out {o}/s.jsonl", 2,
+     "utf-16 is not ASCII-compatible"),
     ("jsonl-malformed", "score {u}/broken.jsonl --detector {u}/det --out {o}/s.jsonl", 2, "broken.jsonl:2: invalid JSON"),
     ("json-not-object", "score {u}/list.json --detector {u}/det --out {o}/s.jsonl", 2, "expected a JSON object"),
     ("unknown-format", "score {u}/corpus.xml --detector {u}/det --out {o}/s.jsonl", 2, "unknown corpus format"),
@@ -203,6 +216,7 @@ CLI = [
     ("bloom-n-0", "bloom {u}/human.jsonl --n 0 --out {o}/b.bloom", 2, "--n must be >= 1, got 0"),
     ("bloom-fpr-2", "bloom {u}/human.jsonl --fpr 2 --out {o}/b.bloom", 2, "--fpr must be in (0, 1)"),
     ("bloom-empty", "bloom {u}/short.jsonl --workers 1 --out {o}/b.bloom", 2, "no 8-grams"),
+    ("bloom-empty-file", "bloom {u}/empty.jsonl --out {o}/b.bloom", 2, "empty.jsonl: no texts"),
     ("bloom-missing", "bloom {u}/nope.jsonl --out {o}/b.bloom", 2, "nope.jsonl: no such file"),
     # report
     ("report-test-fraction", "report {u}/fraction.toml --out {o}/r", 2, "[study].test_fraction must be in (0, 1), got 1.5"),

@@ -47,7 +47,7 @@ def test_generate_options_are_the_generation_settings():
 
 
 def test_bloom_and_train_options_are_their_jobs_fields():
-    assert cli_defaults(overlap_cli.OPTIONS) == {**defaults(BloomBuildConfig), "sources": ...}
+    assert cli_defaults(overlap_cli.OPTIONS) == {**defaults(BloomBuildConfig), "sources": ..., "progress": True}
     job = {k: v for k, v in defaults(TrainJob).items() if k != "params"}
     assert {k: v for k, v in cli_defaults(train_cli.OPTIONS).items() if k in job} == {**job, "out": ...}
 

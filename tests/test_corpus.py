@@ -77,7 +77,7 @@ def test_txt_folder(tmp_path):
     recs = list(read_corpus(tmp_path, label=0))
     assert [(r.id, r.text, r.label) for r in recs] == [("a", "first text", 0), ("b", "second text", 0)]
     (tmp_path / "c.txt").write_bytes(b"\xff\xfe bad")
-    with pytest.raises(CorpusError, match=r"c.txt: not UTF-8"):
+    with pytest.raises(CorpusError, match=r"c.txt:1: not UTF-8"):
         list(read_corpus(tmp_path))
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -114,11 +114,13 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
     # second run: nothing expensive is redone
     stamps = {p: p.stat().st_mtime_ns for p in list((out / "corpora").rglob("*.jsonl")) +
               list((out / "detectors").rglob("config.json")) + list((out / "memorization").rglob("*.safetensors"))}
-    r = run_ovid("report", str(path), "--out", str(out), "--no-progress")
+    r = run_ovid("report", str(path), "--out", str(out))  # with progress: its lines say what was reused
     assert r.returncode == 0, r.stderr[-3000:]
     assert "(reused)" in r.stderr and "(fitted)" not in r.stderr
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert r.stdout.strip() == f"report: {(out / 'index.html').resolve()}"
+    quiet = run_ovid("report", str(path), "--out", str(out), "--no-progress")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr[-2000:]
 
 
 @pytest.mark.parametrize("extra, message", [
