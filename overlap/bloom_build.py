@@ -78,6 +78,8 @@ def _jsonl_range(shard: Shard) -> Iterator[str]:
                 break
             if not line.strip():
                 continue
+            if at == 0 and line.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark
+                line = line[3:]
             try:
                 line = line.decode("utf-8")
             except UnicodeDecodeError as e:
