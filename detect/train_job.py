@@ -30,7 +30,24 @@ from ovid.version import __version__
 from .params import CALIBRATIONS
 from .registry import detector_class, make_detector
 
-STAGING_MARK = ".ovid-training"  # in a staging folder: ovid made it, a later run may clear it
+STAGING_MARK = ".ovid-training"  # in a staging folder: ovid made it; holds the writing process's id
+
+
+def _running_owner(stage: Path) -> int | None:
+    """The id of a live process still training into `stage`, if any."""
+    try:
+        pid = int((stage / STAGING_MARK).read_text().strip() or 0)
+    except (OSError, ValueError):
+        return None
+    if pid <= 0 or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,6 +150,9 @@ def check_job(job: TrainJob) -> type:
                      what="saved by ovid (a detector folder is replaced only with --overwrite)")
     check_output_dir(job.staging, inputs=inputs, ours=lambda p: (p / STAGING_MARK).exists(), option="--out",
                      what="left by an interrupted detect-train")
+    owner = _running_owner(job.staging)
+    if owner is not None:
+        raise OutputError(f"--out {out}: another detect-train (process {owner}) is training into it now")
     if job.resume and not (job.staging / "checkpoint").is_dir():
         raise OvidError(f"--resume: no interrupted run to continue ({job.staging} has no checkpoint)")
     return cls
@@ -184,7 +204,7 @@ def train_detector(job: TrainJob) -> dict:
     if not job.resume:  # a run interrupted before: its checkpoint and log belong to other settings
         shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True, exist_ok=True)
-    (stage / STAGING_MARK).touch()
+    (stage / STAGING_MARK).write_text(str(os.getpid()))
     try:
         if cls.uses_validation:
             det.fit(texts, labels, job.target_fpr, job.calibration, valid_texts=vtexts, valid_labels=vlabels,

@@ -67,6 +67,8 @@ def user(tmp_path_factory) -> Path:
     (u / "ref.bloom.shards").mkdir()
     (u / "ref.bloom.shards" / "mine.jsonl").write_text(jsonl([{"text": " ".join(HUMAN)}]))
     (u / "mine.meta.json").write_text('{"my": "notes"}')
+    (u / ".busy.training").mkdir()  # another detect-train (process 1, always alive) writing --out busy
+    (u / ".busy.training" / ".ovid-training").write_text("1")
     (u / "latin1.toml").write_bytes('[study]\nname = "\u00e9t\u00e9"\n'.encode("latin-1"))
     (u / "bad.toml").write_text("[study\nname=")
     base = '[human]\ncorpus = "human.jsonl"\n[[machine]]\ncorpus = "machine.jsonl"\n[[detectors]]\nname = "tfidf"\n'
@@ -115,6 +117,8 @@ CLI = [
      "is not empty"),
     ("train-out-holds-input", "train --detector tfidf --human {u}/texts --machine {u}/machine.jsonl --out {u}/texts",
      2, "holds an input"),
+    ("train-out-busy", "train --detector tfidf --train {u}/good.jsonl --out {u}/busy", 2,
+     "another detect-train (process 1) is training into it now"),
     ("train-out-is-file", "train --detector tfidf --train {u}/good.jsonl --out {u}/good.jsonl", 2, "is a file"),
     ("generate-out-is-prompts", "generate --prompts {u}/human.jsonl --out {u}/human.jsonl", 2, "is also an input"),
     ("generate-out-foreign-file", "generate -n 2 --out {u}/machine.jsonl", 2, "not a corpus this command started"),
