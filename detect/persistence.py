@@ -93,7 +93,9 @@ def check_config(folder: Path, config: dict) -> type:
         if not type_ok(v, hints[k]):
             raise OvidError(f"{path}: params.{k} must be {type_name(hints[k])}, got {type(v).__name__} {v!r}")
     cal = config.get("calibration")
-    if cal is not None and not (isinstance(cal, dict) and isinstance(cal.get("threshold"), (int, float))
+    threshold = cal.get("threshold") if isinstance(cal, dict) else None
+    if cal is not None and not (isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+                                and threshold == threshold  # not NaN (±inf are real thresholds)
                                 and isinstance(cal.get("calibration"), dict)
                                 and cal["calibration"].get("method") in CALIBRATIONS):
         raise OvidError(f"{path}: calibration is not of the form ovid saves (threshold, calibration.method)")

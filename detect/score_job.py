@@ -40,6 +40,8 @@ class ScoreJob:
 
 def resolve_detector(detector: str, params: dict):
     """A saved detector folder, or a registry name built with `params`."""
+    if not detector.strip():
+        raise OvidError("--detector is empty; give a registry name or a saved detector folder")
     if Path(detector).is_dir():
         det = load_detector(detector)
         fixed = sorted(set(params) - set(RUNTIME_PARAMS))

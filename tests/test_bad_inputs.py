@@ -85,6 +85,7 @@ def user(tmp_path_factory) -> Path:
         "det-bad-value": lambda c: c["params"].update(C=-1.0),
         "det-no-files": lambda c: c.update(files={}),
         "det-escape": lambda c: c["files"].update({"../good.jsonl": "0" * 64}),
+        "det-nan-threshold": lambda c: c["calibration"].update(threshold=float("nan")),
     }.items():
         shutil.copytree(u / "det", u / name)
         cfg = json.loads((u / name / "config.json").read_text())
@@ -168,6 +169,7 @@ CLI = [
      "no such saved detector folder"),
     ("score-saved-with-model", "score {u}/good.jsonl --detector {u}/det --model gpt2 --out {o}/s.jsonl", 2,
      "--model does not apply to a saved detector"),
+    ("score-empty-detector", "score {u}/good.jsonl --detector= --out {o}/s.jsonl", 2, "--detector is empty"),
     ("score-unknown-option", "score {u}/good.jsonl --bogus 1 --out {o}/s.jsonl", 2, "No such option: --bogus"),
     ("score-no-files", "score --out {o}/s.jsonl", 2, "Missing argument"),
     ("unknown-command", "scorez", 2, "No such command 'scorez'"),
@@ -180,6 +182,8 @@ CLI = [
     ("det-no-files", "score {u}/good.jsonl --detector {u}/det-no-files --out {o}/s.jsonl", 2,
      "model.skops: not listed with a hash"),
     ("det-escape", "score {u}/good.jsonl --detector {u}/det-escape --out {o}/s.jsonl", 2, "points outside the folder"),
+    ("det-nan-threshold", "score {u}/good.jsonl --detector {u}/det-nan-threshold --out {o}/s.jsonl", 2,
+     "calibration is not of the form ovid saves"),
     ("det-tampered", "score {u}/good.jsonl --detector {u}/det-tampered --out {o}/s.jsonl", 2, "do not match the hash"),
     ("det-not-json", "score {u}/good.jsonl --detector {u}/det-not-json --out {o}/s.jsonl", 2, "not valid JSON"),
     ("det-not-a-detector", "score {u}/good.jsonl --detector {u}/notes --out {o}/s.jsonl", 2, "not an ovid detector"),
