@@ -76,30 +76,34 @@ def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started
             "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "status": status}
 
 
-def _is_ovid_meta(path: Path) -> bool:
+def _ovid_meta(path: Path) -> dict | None:
+    """The metadata ovid wrote for a corpus, or None if `path` is anything else."""
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and meta.get("format") == "gpt-2-output-dataset" and "identity" in meta
+        return None
+    ours = isinstance(meta, dict) and meta.get("format") == "gpt-2-output-dataset" and "identity" in meta
+    return meta if ours else None
 
 
 def _check_resumable(out: Path, config: GenerationConfig) -> str | None:
     """The start time of the run that began `out`, after checking it used the same settings."""
     mp = meta_path(out)
-    if mp.exists() and not _is_ovid_meta(mp):
+    if not mp.exists():
+        return None
+    meta = _ovid_meta(mp)
+    if meta is None:
         raise OvidError(f"{mp} exists and is not the metadata of a corpus ovid generated; "
                         f"it is left alone: use another --out")
-    if not out.exists() or not mp.exists():
+    if not out.exists():
         return None
-    old = json.loads(mp.read_text(encoding="utf-8")).get("identity", {})
-    new = json.loads(json.dumps(config.identity()))
+    old, new = meta["identity"], json.loads(json.dumps(config.identity()))
     diff = [k for k in new if old.get(k) != new[k]]
     if diff:
         k = diff[0]
         raise OvidError(f"{out} was made with other settings ({k}: {old.get(k)!r} != {new[k]!r}); "
                         f"use another --out or delete it to start over")
-    return json.loads(mp.read_text(encoding="utf-8")).get("started")
+    return meta.get("started")
 
 
 def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = True) -> tuple[Path, dict]:
