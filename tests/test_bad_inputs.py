@@ -274,6 +274,13 @@ def test_what_works_still_works_and_writes_with_the_umask(user, tmp_path, capsys
     assert sorted(p.name for p in det_dir.iterdir()) == ["config.json", "metrics.json", "model.skops"]
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
     assert load_detector(det_dir).score(HUMAN).shape == (4,)
+    killed = tmp_path / ".d2.training"  # left by a run killed mid-way (its process is gone)
+    killed.mkdir()
+    (killed / ".ovid-training").write_text("999999999")
+    (killed / "train_log.jsonl").write_text("{}\n")
+    assert run_ovid(["train", "--detector", "tfidf", "--train", str(user / "good.jsonl"), "--out",
+                     str(tmp_path / "d2"), "--no-progress"]) == 0
+    assert not killed.exists() and (tmp_path / "d2" / "model.skops").exists()
     bom = tmp_path / "bom.jsonl"  # a byte-order mark is dropped by every reader, bloom's too
     bom.write_bytes(b"\xef\xbb\xbf" + (user / "human.jsonl").read_bytes())
     assert run_ovid(["bloom", str(bom), "--workers", "1", "--no-progress", "--out", str(tmp_path / "b.bloom")]) == 0
