@@ -38,6 +38,7 @@ from .fused_stats import fused_token_statistics
 from .params import EngineConfig
 from .stats import STAT_NAMES
 from .stats_cache import StatsCache
+from .tiled_stats import tiled_token_statistics
 
 COMPILE_MIN_TOKENS = 100_000  # measured break-even of the compile time: ~60k-150k tokens
 HEAD_BLOCK_ELEMENTS = 12_582_912  # logits per output-layer block (256 positions of a 49k vocabulary)
@@ -178,6 +179,20 @@ class ScoringEngine:
         dev = self.model.device
         targets = ids[pos_rows, pos_cols + 1].to(dev)
         ids, mask, pos_rows, pos_cols = ids.to(dev), mask.to(dev), pos_rows.to(dev), pos_cols.to(dev)
+        if self.logits.tiled and (self.ref is None or self.ref_logits.tiled):
+            flat = tiled_token_statistics(
+                self.logits.hidden_at(ids, mask, pos_rows, pos_cols), self.logits.head.weight, targets,
+                None if self.ref is None else self.ref_logits.hidden_at(ids, mask, pos_rows, pos_cols),
+                None if self.ref is None else self.ref_logits.head.weight, self.compiled)
+        else:
+            flat = self._blocked_statistics(ids, mask, pos_rows, pos_cols, targets)
+        flat = {k: v.cpu().numpy().astype(np.float32) for k, v in flat.items()}
+        bounds = np.cumsum([0] + counts)
+        return [{k: v[bounds[i]:bounds[i + 1]] for k, v in flat.items()} for i in range(len(rows))]
+
+    def _blocked_statistics(self, ids, mask, pos_rows, pos_cols, targets) -> dict[str, torch.Tensor]:
+        """The statistics from logits blocks: for an output layer that is not a plain linear map
+        (soft-capped or scaled logits, a bias)."""
         blocks = self.logits.blocks(ids, mask, pos_rows, pos_cols, self.head_block)
         ref_blocks = (self.ref_logits.blocks(ids, mask, pos_rows, pos_cols, self.head_block)
                       if self.ref is not None else None)
@@ -189,9 +204,7 @@ class ScoringEngine:
                 z, zq = z[..., :v], zq[..., :v]
             parts.append(fused_token_statistics(z, targets[start:start + len(z)], zq, self.compiled))
             start += len(z)
-        flat = {k: torch.cat([p[k] for p in parts]).cpu().numpy().astype(np.float32) for k in STAT_NAMES}
-        bounds = np.cumsum([0] + counts)
-        return [{k: v[bounds[i]:bounds[i + 1]] for k, v in flat.items()} for i in range(len(rows))]
+        return {k: torch.cat([p[k] for p in parts]) for k in STAT_NAMES}
 
 
 class EngineBacked:

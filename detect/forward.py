@@ -39,6 +39,8 @@ class ScoredLogits:
         self.eager_body = self.body
         self.head = model.get_output_embeddings()
         self.split = self.head is not None and self.body is not model and self._split_matches(probe_ids)
+        # a plain bias-free linear output layer can be applied in vocabulary tiles (detect/tiled_stats.py)
+        self.tiled = self.split and isinstance(self.head, torch.nn.Linear) and self.head.bias is None
         self.compiled = False
 
     @torch.inference_mode()
@@ -70,6 +72,11 @@ class ScoredLogits:
             self.body, self.compiled = self.eager_body, False
             return self._hidden(ids, mask)
 
+    def hidden_at(self, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor,
+                  cols: torch.Tensor) -> torch.Tensor:
+        """The final hidden states at positions (rows[i], cols[i]) of a padded batch: (N, H)."""
+        return self._hidden(ids, mask)[rows, cols]
+
     def blocks(self, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
                block: int):
         """Yield the logits at positions (rows[i], cols[i]) of a padded batch, `block` positions
@@ -79,6 +86,6 @@ class ScoredLogits:
             for a in range(0, len(rows), block):
                 yield logits[a:a + block]
             return
-        hidden = self._hidden(ids, mask)[rows, cols]
+        hidden = self.hidden_at(ids, mask, rows, cols)
         for a in range(0, len(rows), block):
             yield self.head(hidden[a:a + block])

@@ -31,6 +31,36 @@ def test_fused_statistics_equal_the_reference_definition(compiled, with_ref):
     assert got["rank"].min() >= 1 and (got["rank"] == want["rank"][0]).all()
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("with_ref", [False, True])
+def test_tiled_statistics_equal_the_reference_definition(compiled, with_ref, monkeypatch):
+    from ovid.detect import tiled_stats
+
+    monkeypatch.setattr(tiled_stats, "VOCAB_TILE", 700)  # several tiles, the last one short
+    monkeypatch.setattr(tiled_stats, "ROW_BLOCK", 128)
+    g = torch.Generator().manual_seed(1)
+    n, v, h = 300, 5000, 32
+    hidden, weight = torch.randn(n, h, generator=g).bfloat16(), torch.randn(v, h, generator=g).bfloat16()
+    ref_hidden = torch.randn(n, h, generator=g).bfloat16() if with_ref else None
+    ref_weight = (torch.randn(v + 11, h, generator=g) * 0.5).bfloat16() if with_ref else None  # padded vocab
+    targets = torch.randint(0, v, (n,), generator=g)
+    want = token_statistics((hidden @ weight.T)[None], targets[None],
+                            None if ref_hidden is None else (ref_hidden @ ref_weight[:v].T)[None])
+    got = tiled_stats.tiled_token_statistics(hidden, weight, targets, ref_hidden, ref_weight, compiled=compiled)
+    for k in ("log_prob", "entropy", "ref_mean"):
+        np.testing.assert_allclose(got[k].numpy(), want[k][0].numpy(), rtol=1e-4, atol=3e-4, err_msg=k)
+    np.testing.assert_allclose(got["ref_var"].numpy(), want["ref_var"][0].numpy(), rtol=1e-3, atol=1e-3)
+    assert (got["rank"] == want["rank"][0]).float().mean() >= 0.99  # a bf16 tie may round either way
+
+
+def test_engine_tiled_path_gives_the_blocked_numbers(tiny_lm):
+    eng = ScoringEngine(EngineConfig(model=tiny_lm, dtype="float32", compile="never"))
+    assert eng.logits.tiled  # GPT-2's output layer: a bias-free linear map
+    tiled = stats_of(eng, TEXTS)
+    eng.logits.tiled = False
+    assert_same(stats_of(eng, TEXTS), tiled, atol=1e-4)
+
+
 def stats_of(eng, texts):
     return eng._compute(texts, progress=False)
 
