@@ -79,6 +79,9 @@ class SampleSettings:
         check_settings(self)
 
 
+DEFAULT_INSTRUCTION = "Write a news article that begins: {prompt}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class GenerationConfig(SampleSettings):
     """One corpus: which model, which decoding, prompted by which texts."""
@@ -86,11 +89,23 @@ class GenerationConfig(SampleSettings):
     decoding: Decoding = setting(factory=Decoding)
     prompts: str | None = setting(None, "Corpus whose texts' first tokens prompt the model (any format "
                                   "ovid reads, or ovid:human-demo); default: unconditional samples.")
+    chat: bool = setting(False, "Prompt an instruct model through its chat template with an instruction built "
+                         "from each prompt text; the sample is the reply alone (needs --prompts).")
+    instruction: str = setting(DEFAULT_INSTRUCTION, "The instruction of --chat; {prompt} stands for the first "
+                               "--prompt-tokens tokens of the prompt text.")
 
     def __post_init__(self) -> None:
         check_settings(self)
         if self.n is None and self.prompts is None:
             raise SettingError("n", "is required for unconditional samples (no prompts given)")
+        if self.chat and self.prompts is None:
+            raise SettingError("chat", "needs prompts: the instruction is built from each prompt text")
+        if "{prompt}" not in self.instruction:
+            raise SettingError("instruction", f"must contain {{prompt}} (where the prompt text goes), "
+                               f"got {self.instruction!r}")
+
+    def chat_instruction(self, prompt: str) -> str:
+        return self.instruction.replace("{prompt}", prompt)
 
     def identity(self) -> dict:
         """The settings a resumed run must share with the run that started the file."""

@@ -48,9 +48,33 @@ def prompt_token_ids(source: str, tokenizer, n_tokens: int, doc_id: int) -> list
     return prompts
 
 
-def _record(i: int, sample, tokenizer, prompt_id: str | None) -> dict:
+def chat_prompt_ids(source: str, tokenizer, config: GenerationConfig) -> list[tuple[str, list[int], str]]:
+    """(record id, chat-templated token ids, instruction) for every text of a corpus: the
+    instruction wraps the text's first prompt_tokens tokens, as one user turn of the model's
+    chat template, ending where the assistant's reply begins."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise OvidError(f"{config.model} has no chat template; --chat needs an instruct model (smollm2-135m)")
+    prompts = []
+    for rec in read_corpus(source):
+        ids = tokenizer(rec.text, add_special_tokens=False).input_ids[:config.prompt_tokens]
+        if not ids:
+            raise CorpusError(f"{rec.source}: text {rec.id!r} is empty; it cannot prompt a model")
+        instruction = config.chat_instruction(tokenizer.decode(ids).strip())
+        chat = tokenizer.apply_chat_template([{"role": "user", "content": instruction}],
+                                             add_generation_prompt=True, tokenize=False)
+        prompts.append((rec.id, tokenizer(chat, add_special_tokens=False).input_ids, instruction))
+    if not prompts:
+        raise CorpusError(f"{source}: no texts to take prompts from")
+    return prompts
+
+
+def _record(i: int, sample, tokenizer, prompt_id: str | None, instruction: str | None = None) -> dict:
     row = {"id": i}
-    if prompt_id is None:
+    if instruction is not None:  # a chat reply: the text is the reply alone
+        row["text"] = tokenizer.decode(sample.new_ids, skip_special_tokens=True).strip()
+        row["prompt"] = instruction
+        row["prompt_id"] = prompt_id
+    elif prompt_id is None:
         row["text"] = tokenizer.decode(sample.new_ids)
     else:
         body = sample.prompt_ids[1:]  # drop the document token
@@ -71,6 +95,7 @@ def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started
             "params": spec.params, "decoding": config.decoding.describe(),
             "max_tokens": config.max_tokens, "n": n, "n_written": n_written,
             "prompt_source": config.prompts, "prompt_tokens": config.prompt_tokens if config.prompts else None,
+            "chat": config.chat, "instruction": config.instruction if config.chat else None,
             "seed": config.seed, "batch_size": config.batch_size, "dtype": config.dtype,
             "identity": config.identity(), "ovid_version": __version__, "started": started,
             "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "status": status}
@@ -121,10 +146,13 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
     model, tokenizer = load_causal_lm(config.model, config.dtype)
     doc_id = document_token_id(config.model)
     stops = stop_token_ids(model, tokenizer, doc_id)
-    if config.prompts is not None:
-        prompts = prompt_token_ids(config.prompts, tokenizer, config.prompt_tokens, doc_id)
+    if config.chat:
+        prompts = chat_prompt_ids(config.prompts, tokenizer, config)
+    elif config.prompts is not None:
+        prompts = [(pid, ids, None) for pid, ids in prompt_token_ids(config.prompts, tokenizer,
+                                                                       config.prompt_tokens, doc_id)]
     else:
-        prompts = [(None, [doc_id])]
+        prompts = [(None, [doc_id], None)]
     done = repair_jsonl(out)
     # a file that already holds more samples than asked keeps them, and its meta says so
     n = max(config.n if config.n is not None else len(prompts), done)
@@ -136,9 +164,9 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
     for b in range(done // bs, -(-n // bs)):
         idx = range(b * bs, min((b + 1) * bs, n))
         batch_prompts = [prompts[i % len(prompts)] for i in idx]
-        samples = sample_batch(model, [p for _, p in batch_prompts], config.decoding,
+        samples = sample_batch(model, [p for _, p, _ in batch_prompts], config.decoding,
                                config.max_tokens, stops, seed=config.seed * 1_000_003 + b)
-        rows = [_record(i, s, tokenizer, pid) for i, s, (pid, _) in zip(idx, samples, batch_prompts)
+        rows = [_record(i, s, tokenizer, pid, instr) for i, s, (pid, _, instr) in zip(idx, samples, batch_prompts)
                 if i >= done]
         append_jsonl(out, rows)
         new_tokens += sum(len(s.new_ids) + s.ended for s in samples)
