@@ -1,7 +1,7 @@
 """`detect-train` (and `ovid train`): train, or for zero-shot detectors calibrate, a detector and
 save it.
 
-    detect-train --detector roberta --encoder minilm-l6 --train FILE... --out runs/det1
+    detect-train --detector classifier --backbone smollm2-135m --train FILE... --out runs/det1
                  [--valid FILE...] [--human FILE... --machine FILE...] [--epochs N]
                  [--max-texts N] [--seed S] [--resume]
 
@@ -28,11 +28,13 @@ LIST_OPTIONS = ("--train", "--human", "--machine", "--valid")  # each takes FILE
 DETECTOR_OPTIONS = [
     *field_options(EngineConfig, only=("model", "reference_model", "dtype", "max_length", "token_budget",
                                        "cache_dir"), unset=True,
-                   help_suffix={"max_length": " For roberta: tokens per crop (default 256)."}),
-    *field_options(TrainConfig, skip=("max_length", "seed"), unset=True,
-                   help_suffix=dict.fromkeys([f.name for f in dataclasses.fields(TrainConfig)], " (roberta)")),
+                   help_suffix={"max_length": " For classifier: tokens per crop (default 256).",
+                                "dtype": " For classifier: the compute dtype of training (default float32)."}),
+    *field_options(TrainConfig, skip=("max_length", "seed", "dtype"), unset=True,
+                   help_suffix=dict.fromkeys([f.name for f in dataclasses.fields(TrainConfig)], " (classifier)")),
     # the parameters of single detectors
-    option("encoder", Optional[str], None, "Encoder for roberta: minilm-l6 (offline), roberta-base, any Hub id or folder."),
+    option("backbone", Optional[str], None, "Backbone of classifier: smollm2-135m or gemma3-270m (causal LMs, "
+           "offline), minilm-l6 (encoder, offline), roberta-base, any Hub id or folder.", flags=("--backbone", "--encoder")),
     option("models", Optional[str], None, "Comma-separated scoring models for ensemble."),
     option("classifier", Optional[str], None, "Saved detector folder whose score feeds the ensemble."),
     option("learner", Optional[str], None, "Ensemble learner: logistic or gbm."),

@@ -54,6 +54,10 @@ class TrainConfig:
     patience: int = setting(2, "Validations without a better AUROC before early stopping.", check=at_least(1))
     eval_every: int = setting(0, "Steps between validations; 0 = once per epoch.", check=at_least(0))
     checkpoint_every: int = setting(50, "Steps between checkpoints (and at each validation).", check=at_least(1))
+    dtype: str = setting("float32", "Compute dtype of training and scoring: float32, bfloat16 or auto (bf16 where "
+                         "native); bf16 runs under autocast, the weights and optimizer stay float32.", check=dtype_check)
+    train_layers: int = setting(0, "Train only the top N transformer blocks and the head (the rest frozen, "
+                                "so their backward pass is skipped); 0 = all.", check=at_least(0))
     seed: int = setting(0, "Random seed (data order, crops, splits).", check=at_least(0))
 
     def __post_init__(self) -> None:

@@ -17,9 +17,12 @@ _ENTRIES: dict[str, str | type] = {
     "binoculars": "ovid.detect.binoculars:Binoculars",
     "gltr": "ovid.detect.gltr:GLTR",
     "tfidf": "ovid.detect.tfidf:TfidfDetector",
-    "roberta": "ovid.detect.roberta:FineTunedClassifier",
+    "classifier": "ovid.detect.classifier:FineTunedClassifier",
     "ensemble": "ovid.detect.ensemble:Ensemble",
 }
+
+
+ALIASES = {"roberta": "classifier"}  # old names that keep working (saved detectors, scripts)
 
 
 def register(name: str) -> Callable[[type], type]:
@@ -35,9 +38,15 @@ def detector_names() -> list[str]:
     return list(_ENTRIES)
 
 
+def canonical_name(name: str) -> str:
+    """The registry name a detector is saved under (an alias's target)."""
+    return ALIASES.get(name, name)
+
+
 def detector_class(name: str) -> type:
+    name = canonical_name(name)
     if name not in _ENTRIES:
-        close = difflib.get_close_matches(name, _ENTRIES, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(name, [*_ENTRIES, *ALIASES], n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(_ENTRIES)}"
         raise OvidError(f"unknown detector {name!r}{hint}")
     entry = _ENTRIES[name]
@@ -51,6 +60,7 @@ def detector_class(name: str) -> type:
 def make_detector(name: str, **params):
     """A new detector by registry name; unknown parameters are an error naming them."""
     cls = detector_class(name)
+    params = cls.canonical_params(params)
     unknown = sorted(set(params) - set(cls.param_names()))
     if unknown:
         raise OvidError(f"detector {name!r} takes no parameter {', '.join(unknown)} "

@@ -9,6 +9,7 @@ path is accepted too.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import importlib.util
 import io
@@ -341,17 +342,36 @@ def _shared_causal_lm(name: str, dtype: str):
     return fresh_causal_lm(name, dtype), load_tokenizer(name)
 
 
-def load_encoder_classifier(name: str, num_labels: int = 2, seed: int = 0):
-    """(model, tokenizer): a fresh sequence classifier on an encoder from the registry (not
-    shared: training changes it). The new head's random init is drawn from `seed`."""
+def load_sequence_classifier(name: str, num_labels: int = 2, seed: int = 0):
+    """(model, tokenizer): a fresh sequence classifier (not shared: training changes it) on a
+    backbone from the registry, a Hub id or a folder: an encoder (RoBERTa, MiniLM) or a causal
+    LM (SmolLM2, Gemma 3), whose pretrained body gets a new head pooling the last real token.
+    The head's random init is drawn from `seed`."""
     import torch
     from transformers import AutoModelForSequenceClassification
 
     spec = resolve(name)
+    tok = load_tokenizer(name)
+    _, extra = _source(spec)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = _from_pretrained(AutoModelForSequenceClassification, spec, num_labels=num_labels)
-    return model, load_tokenizer(name)
+        if "gguf_file" not in extra:
+            model = _from_pretrained(AutoModelForSequenceClassification, spec, num_labels=num_labels)
+        else:  # a GGUF file loads only as a causal LM: its dense body moves under a head of its family
+            causal = fresh_causal_lm(name, "float32")
+            config = causal.config
+            config.num_labels = num_labels
+            model = AutoModelForSequenceClassification.from_config(config)
+            missing, _ = model.load_state_dict(causal.state_dict(), strict=False)
+            head = {n for n, _ in model.named_parameters() if n.startswith(("score.", "classifier."))}
+            if set(missing) - head:
+                raise ModelUnavailable(f"{name}: its weights do not fit a classification model of its family "
+                                       f"(missing {sorted(set(missing) - head)[:3]})")
+    if tok.pad_token_id is None:  # batches pad with the id the head skips when pooling
+        tok = copy.deepcopy(tok)
+        tok.pad_token = tok.eos_token
+    model.config.pad_token_id = tok.pad_token_id  # a causal LM's head pools the last token before it
+    return model.float(), tok
 
 
 def document_token_id(name: str) -> int:

@@ -9,7 +9,7 @@ from ovid import make_detector
 from ovid.detect.classifier_training import random_crop, train_classifier, windows
 from ovid.detect.params import TrainConfig
 from ovid.metrics import auroc
-from ovid.models import load_encoder_classifier
+from ovid.models import load_sequence_classifier
 
 A = ["the quick brown fox jumps over the lazy dog and the dog sleeps",
      "the fox and the dog walked to the market on sunday morning",
@@ -38,7 +38,7 @@ def test_crops_and_windows():
 
 def test_training_lowers_loss_and_separates_sources(tiny_encoder, tmp_path):
     texts, labels = corpus(24)
-    model, tok = load_encoder_classifier(tiny_encoder)
+    model, tok = load_sequence_classifier(tiny_encoder)
     cfg = TrainConfig(max_length=24, min_length=4, epochs=10, batch_size=8, lr=5e-3, patience=20)
     state = train_classifier(model, tok, texts, labels, texts[::4], labels[::4], cfg, tmp_path, progress=False)
     log = [json.loads(x) for x in (tmp_path / "train_log.jsonl").read_text().splitlines()]
@@ -59,19 +59,19 @@ def test_resume_continues_as_if_uninterrupted(tiny_encoder, tmp_path):
     texts, labels = corpus(20)
     cfg = TrainConfig(max_length=20, min_length=4, epochs=3, batch_size=8, lr=1e-3, patience=10,
                       checkpoint_every=2)
-    ref_model, tok = load_encoder_classifier(tiny_encoder)
+    ref_model, tok = load_sequence_classifier(tiny_encoder)
     ref_state = train_classifier(ref_model, tok, texts, labels, texts, labels, cfg, tmp_path / "ref", progress=False)
 
     def stop_at_7(step):
         if step == 7:
             raise Interrupt
 
-    model, _ = load_encoder_classifier(tiny_encoder)
+    model, _ = load_sequence_classifier(tiny_encoder)
     with pytest.raises(Interrupt):
         train_classifier(model, tok, texts, labels, texts, labels, cfg, tmp_path / "run", progress=False, on_step=stop_at_7)
     saved = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
     assert saved["step"] == 6  # the last checkpoint before the interruption
-    fresh, _ = load_encoder_classifier(tiny_encoder)
+    fresh, _ = load_sequence_classifier(tiny_encoder)
     state = train_classifier(fresh, tok, texts, labels, texts, labels, cfg, tmp_path / "run", resume=True, progress=False)
     assert state["step"] == ref_state["step"] == 15 and state["best_step"] == ref_state["best_step"]
     for (k, a), b in zip(ref_model.state_dict().items(), fresh.state_dict().values()):
