@@ -63,6 +63,18 @@ class Detector:
     trained: ClassVar[bool] = False  # False: zero-shot (fit only calibrates)
     uses_validation: ClassVar[bool] = False  # fit takes valid_texts/valid_labels, out_dir, resume
     state_paths: ClassVar[tuple[str, ...]] = ()  # files/folders of learned state in a saved folder
+    param_aliases: ClassVar[dict[str, str]] = {}  # old parameter name -> current one
+
+    @classmethod
+    def canonical_params(cls, params: dict) -> dict:
+        """`params` with old parameter names renamed (both names given is an error)."""
+        out = dict(params)
+        for old, new in cls.param_aliases.items():
+            if old in out:
+                if new in out:
+                    raise InputValueError(f"give {new} or its old name {old}, not both")
+                out[new] = out.pop(old)
+        return out
 
     @classmethod
     def param_names(cls) -> list[str]:
@@ -90,18 +102,20 @@ class Detector:
         raise NotImplementedError
 
     def fit(self, texts: Sequence[str], labels: Sequence[int], target_fpr: float = 0.01,
-            calibration: str = "platt") -> "Detector":
+            calibration: str = "platt", domains: Sequence[str] | None = None) -> "Detector":
         """Zero-shot detectors: calibrate on (texts, labels). Trained ones override this."""
-        return self.calibrate(texts, labels, target_fpr, calibration)
+        return self.calibrate(texts, labels, target_fpr, calibration, domains)
 
     def calibrate(self, texts: Sequence[str], labels: Sequence[int], target_fpr: float = 0.01,
-                  method: str = "platt") -> "Detector":
+                  method: str = "platt", domains: Sequence[str] | None = None) -> "Detector":
         """Pick the threshold that lets `target_fpr` of the human texts through, and fit
-        P(machine) with Platt scaling or isotonic regression."""
+        P(machine) with Platt scaling or isotonic regression. With `domains` (one per text)
+        each domain's human texts weigh the same in the threshold."""
         texts, labels = check_labelled(texts, labels)
-        return self.calibrate_from_scores(self.score(texts), labels, target_fpr, method)
+        return self.calibrate_from_scores(self.score(texts), labels, target_fpr, method, domains)
 
-    def calibrate_from_scores(self, scores, labels, target_fpr: float = 0.01, method: str = "platt"):
+    def calibrate_from_scores(self, scores, labels, target_fpr: float = 0.01, method: str = "platt",
+                              domains: Sequence[str] | None = None):
         if not 0 < target_fpr < 1:
             raise InputValueError(f"target_fpr must be in (0, 1), got {target_fpr!r}")
         if method not in CALIBRATIONS:
@@ -109,7 +123,9 @@ class Detector:
         labels = np.asarray(labels)
         if not (labels == 0).any():
             raise InputValueError("calibration needs human texts (label 0): the threshold is set on their scores")
-        self.calibration_ = calibrate_scores(np.asarray(scores), labels, target_fpr, method)
+        if domains is not None and len(domains) != len(labels):
+            raise InputValueError(f"domains: {len(domains)} given for {len(labels)} texts")
+        self.calibration_ = calibrate_scores(np.asarray(scores), labels, target_fpr, method, domains)
         return self
 
     def _calibration(self) -> dict:

@@ -6,7 +6,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from ovid.errors import InputValueError
-from ovid.metrics import threshold_at_fpr
+from ovid.metrics import fpr_by_group, threshold_at_fpr
 
 
 def fit_calibration(scores: np.ndarray, labels: np.ndarray, method: str = "platt") -> dict:
@@ -31,8 +31,16 @@ def apply_calibration(cal: dict, scores: np.ndarray) -> np.ndarray:
     return np.interp(scores, cal["x"], cal["y"])
 
 
-def calibrate_scores(scores: np.ndarray, labels: np.ndarray, target_fpr: float, method: str) -> dict:
-    """Threshold at target_fpr on the human scores, plus a probability calibration."""
+def calibrate_scores(scores: np.ndarray, labels: np.ndarray, target_fpr: float, method: str,
+                     domains=None) -> dict:
+    """Threshold at target_fpr on the human scores, plus a probability calibration. With
+    `domains` (one per text) the human texts are pooled over domains with equal weight per
+    domain, and the result records each domain's false-positive rate at the threshold."""
     scores, labels = np.asarray(scores), np.asarray(labels)
-    return {"target_fpr": target_fpr, "threshold": threshold_at_fpr(scores[labels == 0], target_fpr),
-            "calibration": fit_calibration(scores, labels, method)}
+    human_domains = None if domains is None else np.asarray(domains, dtype=str)[labels == 0]
+    out = {"target_fpr": target_fpr,
+           "threshold": threshold_at_fpr(scores[labels == 0], target_fpr, human_domains),
+           "calibration": fit_calibration(scores, labels, method)}
+    if human_domains is not None:
+        out["fpr_by_domain"] = fpr_by_group(scores[labels == 0], human_domains, out["threshold"])
+    return out

@@ -27,7 +27,8 @@ class SklearnTrainedDetector(Detector):
         raise NotImplementedError
 
     def fit(self, texts: Sequence[str], labels: Sequence[int], target_fpr: float = 0.01,
-            calibration: str = "platt", ids=None, progress: bool = False) -> "SklearnTrainedDetector":
+            calibration: str = "platt", domains: Sequence[str] | None = None, ids=None,
+            progress: bool = False) -> "SklearnTrainedDetector":
         texts, labels = check_labelled(texts, labels)
         X = self._features(texts, ids, progress)
         folds = min(5, int(np.bincount(labels, minlength=2).min()))
@@ -37,7 +38,7 @@ class SklearnTrainedDetector(Detector):
         else:  # too few texts of one class to hold any out
             oof = self._make_model().fit(X, labels).decision_function(X)
         self.model_ = self._make_model().fit(X, labels)
-        return self.calibrate_from_scores(oof, labels, target_fpr, calibration)
+        return self.calibrate_from_scores(oof, labels, target_fpr, calibration, domains)
 
     def _score(self, texts: list[str], ids, progress: bool) -> np.ndarray:
         if not self.is_fitted():

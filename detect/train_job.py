@@ -3,7 +3,10 @@ the job behind `detect-train` and `ovid train`.
 
 Without validation files, 20% of the source documents are held out, so no article (human, or
 continued by a model) is on both sides. The saved folder also gets metrics.json (validation
-AUROC, TPR at the target FPR) and the detector's provenance (files, seed, counts)."""
+AUROC, TPR at the target FPR, and the false-positive rate on each domain's human texts with its
+bootstrap interval) and the detector's provenance (files, seed, counts). A text's domain is its
+"domain" field, else its file's name up to the first "_" (ovid.corpus.record_domain); the threshold
+weighs each domain's human texts the same."""
 from __future__ import annotations
 
 import datetime as dt
@@ -18,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from ovid.atomic import write_json
-from ovid.corpus import HUMAN, MACHINE, Record, read_corpus
+from ovid.corpus import HUMAN, MACHINE, Record, read_corpus, record_domain
 from ovid.errors import OutputError, OvidError
-from ovid.metrics import summary
+from ovid.metrics import fpr_by_group, summary
 from ovid.paths import check_output_dir
 from ovid.settings import at_least, check_settings, fraction, one_of, setting
 from ovid.splits import document_key, split_by_document
@@ -199,8 +202,8 @@ def train_detector(job: TrainJob) -> dict:
     if "seed" in cls.param_names():
         params.setdefault("seed", job.seed)
     det = make_detector(job.detector, **params)
-    texts, labels = [r.text for r in train], [r.label for r in train]
-    vtexts, vlabels = [r.text for r in valid], [r.label for r in valid]
+    texts, labels, domains = [r.text for r in train], [r.label for r in train], [record_domain(r) for r in train]
+    vtexts, vlabels, vdomains = [r.text for r in valid], [r.label for r in valid], [record_domain(r) for r in valid]
     if not job.resume:  # a run interrupted before: its checkpoint and log belong to other settings
         shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True, exist_ok=True)
@@ -208,11 +211,11 @@ def train_detector(job: TrainJob) -> dict:
     try:
         if cls.uses_validation:
             det.fit(texts, labels, job.target_fpr, job.calibration, valid_texts=vtexts, valid_labels=vlabels,
-                    out_dir=stage, resume=job.resume, progress=job.progress)
+                    valid_domains=vdomains, out_dir=stage, resume=job.resume, progress=job.progress)
         elif cls.trained:
-            det.fit(texts, labels, job.target_fpr, job.calibration)
+            det.fit(texts, labels, job.target_fpr, job.calibration, domains=domains)
         else:  # zero-shot: calibrate on all the labelled texts
-            det.calibrate(texts + vtexts, labels + vlabels, job.target_fpr, job.calibration)
+            det.calibrate(texts + vtexts, labels + vlabels, job.target_fpr, job.calibration, domains + vdomains)
     except BaseException:
         if not cls.uses_validation:  # nothing to resume: leave nothing behind
             shutil.rmtree(stage, ignore_errors=True)
@@ -224,6 +227,9 @@ def train_detector(job: TrainJob) -> dict:
                "threshold": det.threshold_, "target_fpr": job.target_fpr,
                "fpr_at_threshold": float(np.mean(vscores[vlab == 0] >= det.threshold_)),
                "tpr_at_threshold": float(np.mean(vscores[vlab == 1] >= det.threshold_)),
+               "validation_fpr_by_domain": fpr_by_group(vscores[vlab == 0], np.array(vdomains)[vlab == 0],
+                                                        det.threshold_),
+               "calibration_fpr_by_domain": det.calibration_.get("fpr_by_domain"),
                "n_train": len(train), "n_valid": len(valid), "seconds": round(time.perf_counter() - t0, 1),
                "train_state": getattr(det, "train_state_", None)}
     det.provenance_ = {"train": job.train, "human": job.human, "machine": job.machine, "valid": job.valid,

@@ -44,6 +44,17 @@ class Record:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. prompt / continuation
 
 
+def record_domain(rec: Record) -> str:
+    """A text's domain: its "domain" (or "dataset") field when the corpus gives one, else its
+    file's name up to the first '_' or '.' (xsum_gpt2-xl.raw_data.json -> xsum, news.jsonl -> news)."""
+    for key in ("domain", "dataset"):
+        given = rec.extra.get(key)
+        if isinstance(given, str) and given.strip():
+            return given.strip()
+    name = Path(rec.source).name if rec.source else ""
+    return name.split("_")[0].split(".")[0] or "unknown"
+
+
 def meta_path(corpus_path: str | os.PathLike) -> Path:
     """`samples/x.jsonl` -> `samples/x.meta.json`."""
     p = Path(corpus_path)

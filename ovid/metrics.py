@@ -4,15 +4,46 @@ from __future__ import annotations
 import numpy as np
 
 
-def threshold_at_fpr(human_scores: np.ndarray, target_fpr: float) -> float:
-    """Lowest threshold t with share(human >= t) <= target_fpr (predict machine when score >= t)."""
-    h = np.sort(np.asarray(human_scores, dtype=np.float64))[::-1]
+def threshold_at_fpr(human_scores: np.ndarray, target_fpr: float, groups=None) -> float:
+    """Lowest threshold t with share(human >= t) <= target_fpr (predict machine when score >= t).
+    With `groups` (one label per score, e.g. each text's domain) the share is the mean over the
+    groups of each group's share: every domain weighs the same, however many texts it has."""
+    h = np.asarray(human_scores, dtype=np.float64)
     if len(h) == 0:
         raise ValueError("no human scores to calibrate a threshold on")
-    k = int(np.floor(target_fpr * len(h) + 1e-9))  # human texts allowed above the threshold
+    if groups is None:
+        w = np.full(len(h), 1.0 / len(h))
+    else:
+        _, inverse, counts = np.unique(np.asarray(groups, dtype=str), return_inverse=True, return_counts=True)
+        w = 1.0 / (len(counts) * counts[inverse])
+    order = np.argsort(-h, kind="stable")
+    h, w = h[order], w[order]
+    # k = human texts allowed above the threshold: the longest top run whose weight fits
+    k = int(np.searchsorted(np.cumsum(w), target_fpr + 1e-9, side="right"))
     if k >= len(h):
         return float("-inf")
     return float(np.nextafter(h[k], np.inf))
+
+
+def rate_interval(flags, n_boot: int = 1000, seed: int = 0) -> dict:
+    """A rate (share of True) with its percentile-bootstrap 95% interval."""
+    flags = np.asarray(flags, dtype=np.float64)
+    if len(flags) == 0:
+        return {"n": 0, "rate": float("nan"), "lo": float("nan"), "hi": float("nan")}
+    draws = np.random.default_rng(seed).choice(flags, (n_boot, len(flags))).mean(axis=1)
+    lo, hi = np.percentile(draws, [2.5, 97.5])
+    return {"n": int(len(flags)), "rate": float(flags.mean()), "lo": float(lo), "hi": float(hi)}
+
+
+def fpr_by_group(human_scores, groups, threshold: float, n_boot: int = 1000, seed: int = 0) -> dict[str, dict]:
+    """Per group (domain) of human texts: n, the false-positive rate at `threshold` and its
+    bootstrap 95% interval, as {"n", "fpr", "fpr_lo", "fpr_hi"}."""
+    h, g = np.asarray(human_scores, dtype=np.float64), np.asarray(groups, dtype=str)
+    out = {}
+    for name in sorted(set(g.tolist())):
+        r = rate_interval(h[g == name] >= threshold, n_boot, seed)
+        out[name] = {"n": r["n"], "fpr": r["rate"], "fpr_lo": r["lo"], "fpr_hi": r["hi"]}
+    return out
 
 
 def auroc_of(human: np.ndarray, machine: np.ndarray) -> float:

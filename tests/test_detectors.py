@@ -31,8 +31,8 @@ LABELS = [0] * len(HUMAN) + [1] * len(MACHINE)
 def params_for(name, tiny_lm, tiny_encoder=None):
     if name == "tfidf":
         return {}
-    if name == "roberta":
-        return {"encoder": tiny_encoder, "max_length": 24, "epochs": 2, "batch_size": 8, "lr": 1e-3}
+    if name == "classifier":
+        return {"backbone": tiny_encoder, "max_length": 24, "epochs": 2, "batch_size": 8, "lr": 1e-3}
     if name == "ensemble":
         return {"models": [tiny_lm]}
     return {"model": tiny_lm}

@@ -67,7 +67,7 @@ def test_cli_errors(tmp_path, data, entry):
     r = run("--detector", "tfidf", "--train", str(human), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "human.jsonl: text '0' has no label; pass unlabelled corpora with --human/--machine" in r.stderr
     r = run("--detector", "tfidf", "--encoder", "minilm-l6", "--train", str(both), "--out", str(tmp_path / "x"))
-    assert r.returncode == 2 and r.stderr.strip() == "error: --encoder does not apply to detector 'tfidf'"
+    assert r.returncode == 2 and r.stderr.strip() == "error: --backbone does not apply to detector 'tfidf'"
     r = run("--detector", "tfidf", "--calibration", "sigmoid", "--train", str(both), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and r.stderr.strip() == "error: --calibration must be one of platt, isotonic, got 'sigmoid'"
     assert not (tmp_path / "x").exists()
