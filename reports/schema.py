@@ -10,7 +10,10 @@ TABLES: dict[str, list[str]] = {
     # one row per (detector, machine corpus): held-out test texts of that corpus vs held-out human
     "detection.csv": ["detector", "corpus", "model", "params", "decoding", "n_human", "n_machine",
                       "auroc", "auroc_lo", "auroc_hi", "tpr", "tpr_lo", "tpr_hi", "fpr",
-                      "accuracy", "accuracy_lo", "accuracy_hi", "f1", "f1_lo", "f1_hi", "threshold"],
+                      "accuracy", "accuracy_lo", "accuracy_hi", "f1", "f1_lo", "f1_hi", "threshold", "n_train"],
+    # per detector and domain of the held-out human texts (their "domain"/"dataset" field, else
+    # their file's name): the false-positive rate at the detector's threshold
+    "fpr_by_domain.csv": ["detector", "domain", "n_human", "fpr", "fpr_lo", "fpr_hi", "threshold"],
     # a trained detector fitted on corpus `train_corpus` only, tested on `test_corpus`
     "cross_size.csv": ["detector", "train_corpus", "train_params", "test_corpus", "test_params",
                        "auroc", "tpr"],

@@ -51,7 +51,8 @@ def fake_study(root: Path) -> Path:
                     "auroc": auroc, "auroc_lo": auroc - 0.03, "auroc_hi": min(1, auroc + 0.02),
                     "tpr": tpr, "tpr_lo": tpr - 0.06, "tpr_hi": tpr + 0.05, "fpr": 0.01,
                     "accuracy": (1 + tpr) / 2 - 0.01, "accuracy_lo": 0.7, "accuracy_hi": 0.9,
-                    "f1": tpr, "f1_lo": tpr - 0.05, "f1_hi": tpr + 0.04, "threshold": -1.234 + i})
+                    "f1": tpr, "f1_lo": tpr - 0.05, "f1_hi": tpr + 0.04, "threshold": -1.234 + i,
+                    "n_train": 26 if det == "gltr" else 1480})
             summary.append({"model": model, "params": params, "decoding": decoding,
                             "best_detector": "gltr", "tpr": detection[-1]["tpr"],
                             "tpr_lo": detection[-1]["tpr_lo"], "tpr_hi": detection[-1]["tpr_hi"],
@@ -59,6 +60,10 @@ def fake_study(root: Path) -> Path:
                             "median_overlap": 0.0123})
     summary[0].update(tpr=0.913, tpr_lo=0.852, tpr_hi=0.961, auroc=0.974)  # pinned in a test
     write_table(tables, "detection.csv", detection)
+    write_table(tables, "fpr_by_domain.csv", [
+        {"detector": det, "domain": dom, "n_human": n, "fpr": f, "fpr_lo": f / 2, "fpr_hi": 2 * f + 0.01,
+         "threshold": -1.234 + i} for i, det in enumerate(DETECTORS)
+        for dom, n, f in (("xsum", 120, 0.0083), ("pubmed", 40, 0.025))])
     write_table(tables, "summary.csv", summary)
     k40 = [(f"{m}-k40", p) for m, p in MODELS.items()]
     write_table(tables, "cross_size.csv", [
@@ -239,10 +244,20 @@ def test_report_in_headless_chromium(rendered, tmp_path):
     assert {Path(i["src"]).name for i in seen["images"]} == FIGURES
     assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
     csv_rows = {n: len(pd.read_csv(rendered / "tables" / n)) for n in
-                ("summary.csv", "detection.csv", "overlap_summary.csv", "overlap_spans.csv")}
+                ("summary.csv", "detection.csv", "fpr_by_domain.csv", "overlap_summary.csv", "overlap_spans.csv")}
     assert seen["tables"] == csv_rows
 
     shot = tmp_path / "shot.png"
     chromium([f"--screenshot={shot}", "--window-size=1280,2000", url], tmp_path)
     pixels = imread(shot)
     assert pixels.shape[1] == 1280 and pixels[..., :3].std() > 0.05  # drawn, not blank
+
+
+def test_fpr_by_domain_and_training_size_are_on_the_page(rendered):
+    html_text, md = page(rendered)
+    for text in (html_text, md):
+        assert "False positives by domain" in text
+        assert "0.025 [0.013, 0.060]" in text and "0.008 [0.004, 0.027]" in text  # FPR [CI], 3 decimals
+        assert "trained on (texts)" in text
+    row = next(line for line in md.splitlines() if line.startswith("| gltr |"))
+    assert row.split("|")[2].strip() == "26"  # the few texts a detector saw, beside its numbers

@@ -107,7 +107,7 @@ class DetectorSection:
 
     @property
     def label(self) -> str:
-        model = self.params.get("model") or self.params.get("encoder")
+        model = self.params.get("model") or self.params.get("backbone") or self.params.get("encoder")
         models = self.params.get("models")
         if models:
             model = "+".join(models)
@@ -211,6 +211,7 @@ def _resolve_corpus(value: str, src: Path, where: str) -> str:
 
 def load_study(path: str | Path) -> StudyConfig:
     """Parse and validate a study file; every error names the file and the key at fault."""
+    from ovid.detect.persistence import SHIPPED_PREFIX, shipped_detector_path
     from ovid.detect.registry import detector_class, make_detector
 
     src = Path(path)
@@ -251,11 +252,24 @@ def load_study(path: str | Path) -> StudyConfig:
         if not isinstance(d, dict) or "name" not in d:
             raise OvidError(f"{src}: {where}: missing required key 'name'")
         name = d["name"]
+        if isinstance(name, str) and name.startswith(SHIPPED_PREFIX):  # a shipped detector: used as it is
+            try:
+                shipped_detector_path(name)
+            except OvidError as e:
+                raise OvidError(f"{src}: {where}.name: {e}") from None
+            extra = sorted(set(d) - {"name"})
+            if extra:
+                raise OvidError(f"{src}: {where}: {name} is used as shipped; it takes no parameter {extra[0]!r}")
+            detectors.append(DetectorSection(name=name))
+            continue
         try:
             cls = detector_class(name)
         except OvidError as e:
             raise OvidError(f"{src}: {where}.name: {e}") from None
-        params = {k: v for k, v in d.items() if k != "name"}
+        try:
+            params = cls.canonical_params({k: v for k, v in d.items() if k != "name"})
+        except OvidError as e:
+            raise OvidError(f"{src}: {where}: {e}") from None
         for k in params:
             if k not in cls.param_names():
                 raise OvidError(f"{src}: {where}: detector {name!r} takes no parameter {k!r} "
@@ -272,9 +286,9 @@ def load_study(path: str | Path) -> StudyConfig:
     cross = _build(CrossSizeSection, raw["cross_size"], "[cross_size]", src) if "cross_size" in raw else None
     if cross is not None and cross.detector not in {d.name for d in detectors}:
         raise OvidError(f"{src}: [cross_size].detector {cross.detector!r} is not one of the [[detectors]]")
-    if cross is not None and not detector_class(cross.detector).trained:
+    if cross is not None and (cross.detector.startswith(SHIPPED_PREFIX) or not detector_class(cross.detector).trained):
         raise OvidError(f"{src}: [cross_size].detector {cross.detector!r} is zero-shot; the transfer "
-                        f"matrix needs a trained detector (tfidf, gltr, roberta, ensemble)")
+                        f"matrix needs a detector trained in the study (tfidf, gltr, classifier, ensemble)")
     memo = _build(MemorizationSection, raw["memorization"], "[memorization]", src, ("reference",)) \
         if "memorization" in raw else None
     if memo is not None and memo.reference:

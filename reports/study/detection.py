@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ovid.corpus import record_domain
 from ovid.detect import make_detector
 from ovid.log import logger
+from ovid.metrics import fpr_by_group
 from ovid.models import load_tokenizer
 
 from ..schema import TABLES
@@ -21,7 +23,20 @@ from .statistics import detection_metrics, roc_points
 say = logger("ovid report")
 
 
-def detection_tables(dets: dict, corpora: list[Corpus], split: Split, cfg: StudyConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fpr_domain_table(dets: dict, split: Split, cfg: StudyConfig) -> pd.DataFrame:
+    """Each detector's false-positive rate on the held-out human texts of each domain."""
+    domains = [record_domain(r) for r in split.human_test]
+    rows = []
+    for label, det in dets.items():
+        h = score(det, texts(split.human_test))
+        for domain, v in fpr_by_group(h, domains, det.threshold_, cfg.study.bootstrap, cfg.study.seed).items():
+            rows.append({"detector": label, "domain": domain, "n_human": v["n"], "fpr": v["fpr"],
+                         "fpr_lo": v["fpr_lo"], "fpr_hi": v["fpr_hi"], "threshold": det.threshold_})
+    return pd.DataFrame(rows, columns=TABLES["fpr_by_domain.csv"])
+
+
+def detection_tables(dets: dict, corpora: list[Corpus], split: Split, cfg: StudyConfig,
+                     n_train: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, roc = [], []
     for label, det in dets.items():
         h = score(det, texts(split.human_test))
@@ -33,7 +48,8 @@ def detection_tables(dets: dict, corpora: list[Corpus], split: Split, cfg: Study
                 continue
             met = detection_metrics(h, m, det.threshold_, cfg.study.bootstrap, cfg.study.seed)
             rows.append({"detector": label, "corpus": c.name, "model": c.model, "params": c.params,
-                         "decoding": c.decoding, "n_human": len(h), "n_machine": len(m), **met})
+                         "decoding": c.decoding, "n_human": len(h), "n_machine": len(m), **met,
+                         "n_train": n_train.get(label, 0)})
         fpr, tpr = roc_points(h, np.concatenate(pooled))
         roc += [{"detector": label, "fpr": a, "tpr": b} for a, b in zip(fpr, tpr)]
     return pd.DataFrame(rows)[TABLES["detection.csv"]], pd.DataFrame(roc, columns=TABLES["roc.csv"])

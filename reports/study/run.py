@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ovid.atomic import atomic_open, write_json
+from ovid.corpus import record_domain
 from ovid.hashing import sha256_file
 from ovid.log import logger
 from ovid.paths import check_output_dir
@@ -29,8 +30,8 @@ from ..render import render_report
 from ..schema import GLTR_EXAMPLES, STUDY_JSON
 from .config import StudyConfig, load_study
 from .corpora import Corpus, existing_corpora, generate_corpora, make_split, read_human, shown_path
-from .detection import cross_size_table, detection_tables, gltr_examples, length_table, summary_table
-from .detectors import build_detector, detector_slug, train_texts
+from .detection import cross_size_table, detection_tables, fpr_domain_table, gltr_examples, length_table, summary_table
+from .detectors import build_detector, detector_slug, train_texts, trained_on
 
 say = logger("ovid report")
 
@@ -70,18 +71,25 @@ def run_study(study_path: str | Path, out_dir: str | Path, progress: bool = True
     split = make_split(cfg, human, corpora)
     say(f"{len(human)} human texts ({len(split.human_test)} held out), {len(corpora)} machine corpora")
 
+    n_train: dict[str, int] = {}
+
     def fit_all():
         texts, labels = train_texts(split)
+        # the threshold weighs each domain's human texts the same (machine texts set no threshold)
+        domains = [record_domain(r) for r in split.human_train] + ["machine"] * (len(texts) - len(split.human_train))
         dets = {}
         for spec in cfg.detectors:
-            det, reused = build_detector(spec, texts, labels, cfg, out / "detectors" / detector_slug(spec.label), cache)
+            det, reused = build_detector(spec, texts, labels, cfg, out / "detectors" / detector_slug(spec.label), cache,
+                                         domains)
             say(f"detector {spec.label}" + (" (reused)" if reused else " (fitted)"))
             dets[spec.label] = det
+            n_train[spec.label] = trained_on(det, spec, len(texts))
         return dets
 
     dets = timed(timings, "detectors", fit_all)
-    detection, roc = timed(timings, "score", lambda: detection_tables(dets, corpora, split, cfg))
+    detection, roc = timed(timings, "score", lambda: detection_tables(dets, corpora, split, cfg, n_train))
     write_table(out, "detection.csv", detection)
+    write_table(out, "fpr_by_domain.csv", fpr_domain_table(dets, split, cfg))
     write_table(out, "roc.csv", roc)
     if cfg.cross_size and len(corpora) > 1:
         write_table(out, "cross_size.csv", timed(timings, "cross_size", lambda: cross_size_table(cfg, corpora, split, out, cache)))
@@ -120,8 +128,9 @@ def study_record(cfg: StudyConfig, corpora: list[Corpus], timings: dict, memo_in
                          "numpy": np.__version__, "pandas": pd.__version__},
             "seeds": {"study": cfg.study.seed, "generate": cfg.generate.seed if cfg.generate else None},
             "models": sorted({c.model for c in corpora if c.model} |
-                             {str(d.params.get("model") or d.params.get("encoder")) for d in cfg.detectors
-                              if d.params.get("model") or d.params.get("encoder")}),
+                             {str(d.params.get("model") or d.params.get("backbone") or d.params.get("encoder"))
+                              for d in cfg.detectors
+                              if d.params.get("model") or d.params.get("backbone") or d.params.get("encoder")}),
             "data_hashes": {shown_path(s, out, cfg.source): sha256_file(s) if Path(s).is_file() else None
                             for s in sources},
             "timings_s": timings, "target_fpr": cfg.study.target_fpr, "memorization": memo_info,
