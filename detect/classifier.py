@@ -65,7 +65,7 @@ class FineTunedClassifier(Detector):
         return TrainConfig(**{f.name: getattr(self, f.name) for f in fields(TrainConfig)})
 
     def fit(self, texts: Sequence[str], labels: Sequence[int], target_fpr: float = 0.01,
-            calibration: str = "platt", domains: Sequence[str] | None = None,
+            calibration: str = "platt", *, domains: Sequence[str] | None = None,
             valid_texts: Sequence[str] | None = None, valid_labels: Sequence[int] | None = None,
             valid_domains: Sequence[str] | None = None, out_dir: str | Path | None = None,
             resume: bool = False, progress: bool = False, on_step=None) -> "FineTunedClassifier":

@@ -55,14 +55,15 @@ def windows(ids: Sequence[int], size: int) -> list[list[int]]:
     return [list(ids[s:s + size]) for s in starts]
 
 
-def compute_dtype(dtype: str):
-    """A context that runs matmuls in bfloat16 (autocast; weights stay float32), or nothing."""
+def compute_dtype(model, dtype: str):
+    """A context that runs the model's matmuls in bfloat16 (autocast on the model's device;
+    weights stay float32), or nothing."""
     import contextlib
 
     from ovid.hardware import resolve_dtype
 
     if resolve_dtype(dtype) in ("bfloat16", "bf16"):
-        return torch.autocast("cuda" if torch.cuda.is_available() else "cpu", dtype=torch.bfloat16)
+        return torch.autocast(next(model.parameters()).device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
@@ -89,7 +90,7 @@ def window_log_odds(model, tokenizer, token_ids: Sequence[Sequence[int]], max_le
     for b in range(0, len(rows), batch_size):
         idx = order[b:b + batch_size]
         batch = collate([rows[i] for i in idx], tokenizer.pad_token_id or 0)
-        with compute_dtype(dtype):
+        with compute_dtype(model, dtype):
             logits = model(**batch).logits.float()
         odds[idx] = (logits[:, 1] - logits[:, 0]).numpy()
     model.train(was_training)
@@ -108,19 +109,17 @@ def transformer_blocks(model) -> torch.nn.ModuleList | None:
 
 
 def freeze_below(model, train_layers: int) -> None:
-    """Train only the top `train_layers` blocks and what follows them (final norm, head): the
-    embeddings and lower blocks are frozen, so autograd keeps no activations for them and their
-    backward pass is skipped (a 135M causal LM trains ~2.5x faster with the top 6 of 30)."""
+    """Train only the top `train_layers` blocks and what follows them (final norm, pooler, head):
+    every parameter registered before them (all embeddings, the lower blocks) is frozen, so
+    autograd keeps no activations for that part and skips its backward pass."""
     blocks = transformer_blocks(model)
     if not train_layers or blocks is None or train_layers >= len(blocks):
         return
-    trainable = {id(p) for b in list(blocks)[-train_layers:] for p in b.parameters()}
-    in_blocks = {id(p) for b in blocks for p in b.parameters()}
-    embeddings = model.get_input_embeddings()
-    frozen_emb = {id(p) for p in embeddings.parameters()} if embeddings is not None else set()
-    for p in model.parameters():
-        if id(p) in frozen_emb or (id(p) in in_blocks and id(p) not in trainable):
-            p.requires_grad_(False)
+    first_trained = {id(p) for p in list(blocks)[-train_layers].parameters()}
+    for p in model.parameters():  # registration order: embeddings, blocks bottom-up, then the rest
+        if id(p) in first_trained:
+            break
+        p.requires_grad_(False)
 
 
 def _optimizer(model, cfg: TrainConfig, total_steps: int):
@@ -197,6 +196,13 @@ def train_classifier(model, tokenizer, train_texts: Sequence[str], train_labels:
     best = None
     ckpt = out_dir / CKPT if out_dir else None
     if resume and ckpt is not None and ckpt.exists():
+        saved = json.loads((ckpt / "state.json").read_text()).get("config", {})
+        changed = [k for k, v in asdict(cfg).items() if k in saved and saved[k] != v]
+        if changed:
+            from ovid.errors import OvidError
+            k = changed[0]
+            raise OvidError(f"--resume: the interrupted run used --{k.replace('_', '-')} {saved[k]!r}, not {getattr(cfg, k)!r}; "
+                            f"resume with its settings or start over without --resume")
         state, best = load_checkpoint(ckpt, model, opt)
         with warnings.catch_warnings():  # replaying the schedule's steps, not optimising
             warnings.simplefilter("ignore")
@@ -216,7 +222,7 @@ def train_classifier(model, tokenizer, train_texts: Sequence[str], train_labels:
         rng = np.random.default_rng([cfg.seed, epoch, k])
         rows = [head + random_crop(train_ids[i], rng, cfg.min_length, body) + tail for i in idx]
         torch.manual_seed(cfg.seed * 1_000_003 + step)  # dropout masks of this step
-        with compute_dtype(cfg.dtype):
+        with compute_dtype(model, cfg.dtype):
             out = model(**collate(rows, tokenizer.pad_token_id or 0), labels=torch.as_tensor(y[idx]))
         out.loss.backward()
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)

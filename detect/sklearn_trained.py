@@ -27,7 +27,7 @@ class SklearnTrainedDetector(Detector):
         raise NotImplementedError
 
     def fit(self, texts: Sequence[str], labels: Sequence[int], target_fpr: float = 0.01,
-            calibration: str = "platt", domains: Sequence[str] | None = None, ids=None,
+            calibration: str = "platt", *, domains: Sequence[str] | None = None, ids=None,
             progress: bool = False) -> "SklearnTrainedDetector":
         texts, labels = check_labelled(texts, labels)
         X = self._features(texts, ids, progress)

@@ -77,6 +77,8 @@ class TrainJob:
     def __post_init__(self) -> None:
         check_settings(self)
         check_encoding(self.encoding)
+        # parameters given under an old name (encoder -> backbone) are stored under the current one
+        object.__setattr__(self, "params", detector_class(self.detector).canonical_params(self.params))
 
     @property
     def staging(self) -> Path:

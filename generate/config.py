@@ -112,4 +112,7 @@ class GenerationConfig(SampleSettings):
         d = asdict(self)
         d["decoding"] = self.decoding.describe()
         d.pop("n")  # a resumed run may ask for more samples
+        if not self.chat:  # as corpora were described before chat existed: they still resume
+            d.pop("chat")
+            d.pop("instruction")
         return d

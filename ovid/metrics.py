@@ -28,8 +28,9 @@ def threshold_at_fpr(human_scores: np.ndarray, target_fpr: float, groups=None) -
 def rate_interval(flags, n_boot: int = 1000, seed: int = 0) -> dict:
     """A rate (share of True) with its percentile-bootstrap 95% interval."""
     flags = np.asarray(flags, dtype=np.float64)
-    if len(flags) == 0:
-        return {"n": 0, "rate": float("nan"), "lo": float("nan"), "hi": float("nan")}
+    if len(flags) == 0 or n_boot == 0:
+        rate = float(flags.mean()) if len(flags) else float("nan")
+        return {"n": int(len(flags)), "rate": rate, "lo": float("nan"), "hi": float("nan")}
     draws = np.random.default_rng(seed).choice(flags, (n_boot, len(flags))).mean(axis=1)
     lo, hi = np.percentile(draws, [2.5, 97.5])
     return {"n": int(len(flags)), "rate": float(flags.mean()), "lo": float(lo), "hi": float(hi)}

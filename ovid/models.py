@@ -356,9 +356,13 @@ def load_sequence_classifier(name: str, num_labels: int = 2, seed: int = 0):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if "gguf_file" not in extra:
-            model = _from_pretrained(AutoModelForSequenceClassification, spec, num_labels=num_labels)
+            try:
+                model = _from_pretrained(AutoModelForSequenceClassification, spec, num_labels=num_labels)
+            except ValueError as e:  # transformers: no classification model for this architecture
+                raise ModelUnavailable(f"backbone {name}: no sequence-classification model for it "
+                                       f"({str(e).strip().splitlines()[0][:160]})") from None
         else:  # a GGUF file loads only as a causal LM: its dense body moves under a head of its family
-            causal = fresh_causal_lm(name, "float32")
+            causal = fresh_causal_lm(name, "float32").cpu()
             config = causal.config
             config.num_labels = num_labels
             model = AutoModelForSequenceClassification.from_config(config)

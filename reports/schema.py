@@ -32,6 +32,9 @@ TABLES: dict[str, list[str]] = {
                     "auroc", "target_fpr", "median_overlap"],
 }
 
+# Columns a study of an earlier version may lack: read as missing values, not refused.
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"detection.csv": frozenset({"n_train"})}
+
 # DIR/tables/gltr_examples.json: a list of
 #   {"title": str, "label": "human" | "machine", "source": str,
 #    "tokens": [[token_text, bucket], ...]}   bucket 0 top-10, 1 top-100, 2 top-1000, 3 beyond

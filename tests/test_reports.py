@@ -261,3 +261,17 @@ def test_fpr_by_domain_and_training_size_are_on_the_page(rendered):
         assert "trained on (texts)" in text
     row = next(line for line in md.splitlines() if line.startswith("| gltr |"))
     assert row.split("|")[2].strip() == "26"  # the few texts a detector saw, beside its numbers
+
+
+def test_a_study_from_before_the_training_size_column_still_renders(rendered, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(rendered / "tables", old / "tables")
+    shutil.copy(rendered / "study.json", old / "study.json")
+    table = pd.read_csv(old / "tables" / "detection.csv").drop(columns=["n_train"])
+    table.to_csv(old / "tables" / "detection.csv", index=False)
+    (old / "tables" / "fpr_by_domain.csv").unlink()
+    render_report(old)
+    md = (old / "report.md").read_text(encoding="utf-8")
+    assert "trained on (texts)" in md and "False positives by domain" not in md

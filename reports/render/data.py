@@ -13,7 +13,7 @@ import pandas as pd
 
 from ovid.errors import OvidError
 
-from ..schema import GLTR_EXAMPLES, STUDY_JSON, TABLES
+from ..schema import GLTR_EXAMPLES, OPTIONAL_COLUMNS, STUDY_JSON, TABLES
 
 # Columns that hold names or free text; they are read verbatim (a span may read "NA" or "None").
 # Every other contract column is numeric.
@@ -56,6 +56,9 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
         header = pd.read_csv(path, nrows=0).columns
     except pd.errors.EmptyDataError:
         raise ReportDataError(f"{path}: empty file (expected a header with {', '.join(columns)})") from None
+    optional = OPTIONAL_COLUMNS.get(path.name, frozenset())
+    absent = [c for c in columns if c in optional and c not in header]
+    columns = [c for c in columns if c not in absent]
     missing = [c for c in columns if c not in header]
     if missing:
         raise ReportDataError(f"{path}: missing column(s) {', '.join(missing)} "
@@ -69,7 +72,9 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
             df[c] = pd.to_numeric(df[c])
         except (ValueError, TypeError) as e:
             raise ReportDataError(f"{path}: column {c} is not numeric ({e})") from None
-    return df[columns]
+    for c in absent:
+        df[c] = float("nan")
+    return df[columns + absent]
 
 
 def read_gltr_examples(path: Path) -> list[GltrExample]:

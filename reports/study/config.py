@@ -286,7 +286,10 @@ def load_study(path: str | Path) -> StudyConfig:
     cross = _build(CrossSizeSection, raw["cross_size"], "[cross_size]", src) if "cross_size" in raw else None
     if cross is not None and cross.detector not in {d.name for d in detectors}:
         raise OvidError(f"{src}: [cross_size].detector {cross.detector!r} is not one of the [[detectors]]")
-    if cross is not None and (cross.detector.startswith(SHIPPED_PREFIX) or not detector_class(cross.detector).trained):
+    if cross is not None and cross.detector.startswith(SHIPPED_PREFIX):
+        raise OvidError(f"{src}: [cross_size].detector {cross.detector!r} is shipped already trained; the "
+                        f"transfer matrix needs a detector trained in the study (tfidf, gltr, classifier, ensemble)")
+    if cross is not None and not detector_class(cross.detector).trained:
         raise OvidError(f"{src}: [cross_size].detector {cross.detector!r} is zero-shot; the transfer "
                         f"matrix needs a detector trained in the study (tfidf, gltr, classifier, ensemble)")
     memo = _build(MemorizationSection, raw["memorization"], "[memorization]", src, ("reference",)) \
