@@ -1,4 +1,5 @@
 """The fine-tuned classifier: it learns, it resumes exactly, and it scores long texts by windows."""
+import dataclasses
 import json
 
 import numpy as np
@@ -8,6 +9,7 @@ import torch
 from ovid import make_detector
 from ovid.detect.classifier_training import random_crop, train_classifier, windows
 from ovid.detect.params import TrainConfig
+from ovid.errors import OvidError
 from ovid.metrics import auroc
 from ovid.models import load_sequence_classifier
 
@@ -76,3 +78,7 @@ def test_resume_continues_as_if_uninterrupted(tiny_encoder, tmp_path):
     assert state["step"] == ref_state["step"] == 15 and state["best_step"] == ref_state["best_step"]
     for (k, a), b in zip(ref_model.state_dict().items(), fresh.state_dict().values()):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5, msg=k)
+    other, _ = load_sequence_classifier(tiny_encoder)  # resuming under other settings is refused by name
+    with pytest.raises(OvidError, match="--resume: the interrupted run used --train-layers 0, not 1"):
+        train_classifier(other, tok, texts, labels, texts, labels, dataclasses.replace(cfg, train_layers=1),
+                         tmp_path / "run", resume=True, progress=False)
