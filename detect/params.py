@@ -24,8 +24,8 @@ class EngineConfig:
                                  check=at_least(1, optional=True))
     token_budget: int = setting(4096, "Padded tokens per forward batch.", check=at_least(1))
     cache_dir: str | None = setting(None, "Folder for cached token statistics (default: memory only).")
-    # always, never, or auto = once one call has COMPILE_MIN_TOKENS tokens to score (the one-time
-    # compile costs ~10-30 s on 2 cores)
+    # always, never, or auto = once one call has COMPILE_MIN_TOKENS tokens to score, fewer for a
+    # larger vocabulary (the one-time compile costs ~10-30 s on 2 cores)
     compile: str = setting("auto", "torch.compile the decoder blocks and the statistics: auto, always or never.",
                            check=one_of("auto", "always", "never"))
 

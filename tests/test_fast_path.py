@@ -85,6 +85,9 @@ def test_auto_compiles_only_large_jobs(tiny_lm, monkeypatch):
     eng = ScoringEngine(EngineConfig(model=tiny_lm, dtype="float32"))
     stats_of(eng, TEXTS)
     assert not eng.compiled
+    assert eng.compile_min_tokens == 100_000  # a small vocabulary: the measured threshold
+    eng.vocab = 262_144
+    assert eng.compile_min_tokens == 18_750  # Gemma 3's: compiling pays off sooner
     monkeypatch.setattr(engine_mod, "COMPILE_MIN_TOKENS", 10)
     stats_of(eng, TEXTS)
     assert eng.compiled
