@@ -87,6 +87,10 @@ def check_config(folder: Path, config: dict) -> type:
     except OvidError as e:
         raise OvidError(f"{path}: {e}") from None
     hints = typing.get_type_hints(cls.__init__)
+    try:
+        config["params"] = cls.canonical_params(config["params"])  # saved under an old parameter name
+    except OvidError as e:
+        raise OvidError(f"{path}: {e}") from None
     for k, v in config["params"].items():
         if k not in hints:
             raise OvidError(f"{path}: detector {cls.name!r} takes no parameter {k!r}")
@@ -117,9 +121,29 @@ def check_config(folder: Path, config: dict) -> type:
     return cls
 
 
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
+SHIPPED_PREFIX = "ovid:"
+
+
+def shipped_detectors() -> list[str]:
+    """Names of the detectors that ship inside the package (`ovid:NAME`)."""
+    return sorted(p.name for p in SHIPPED_DIR.iterdir() if (p / "config.json").is_file()) if SHIPPED_DIR.is_dir() else []
+
+
+def shipped_detector_path(ref: str) -> Path:
+    """`ovid:NAME` -> the folder of a detector shipped inside the package."""
+    name = ref[len(SHIPPED_PREFIX):]
+    if name not in shipped_detectors():
+        raise OvidError(f"{ref}: no such shipped detector; shipped: "
+                        f"{', '.join(SHIPPED_PREFIX + n for n in shipped_detectors()) or 'none'}")
+    return SHIPPED_DIR / name
+
+
 def load_detector(folder: str | Path):
-    """Rebuild a detector saved with `save`, checking config.json's schema and every state file
-    against its hash."""
+    """Rebuild a detector saved with `save` (or shipped: "ovid:default"), checking config.json's
+    schema and every state file against its hash."""
+    if isinstance(folder, str) and folder.startswith(SHIPPED_PREFIX):
+        folder = shipped_detector_path(folder)
     folder = Path(folder)
     config = read_config(folder)
     cls = check_config(folder, config)

@@ -17,7 +17,7 @@ from ovid.paths import check_output_file
 from ovid.settings import check_settings, fraction, setting
 from ovid.textio import DEFAULT_ENCODING, check_encoding
 
-from .persistence import load_detector
+from .persistence import SHIPPED_PREFIX, load_detector
 from .registry import make_detector
 
 RUNTIME_PARAMS = ("cache_dir", "token_budget")  # may differ from what a saved detector was saved with
@@ -27,7 +27,8 @@ RUNTIME_PARAMS = ("cache_dir", "token_budget")  # may differ from what a saved d
 class ScoreJob:
     files: list[str] = setting(factory=list, help="Corpora to score (any format ovid reads).")
     out: str = setting(help="Output: .jsonl, or .csv by its name.")
-    detector: str = setting("fast-detectgpt", "Registry name, or a folder saved by detect-train.")
+    detector: str = setting("ovid:default", "ovid:default (the shipped detector), a registry name, or a folder "
+                            "saved by detect-train.")
     params: dict[str, Any] = setting(factory=dict, help="The detector's parameters (make_detector's keywords).")
     target_fpr: float = setting(0.01, "FPR at which TPR is reported.", check=fraction())
     encoding: str = setting(DEFAULT_ENCODING, "Text encoding of the corpora (decoded strictly).")
@@ -42,12 +43,13 @@ def resolve_detector(detector: str, params: dict):
     """A saved detector folder, or a registry name built with `params`."""
     if not detector.strip():
         raise OvidError("--detector is empty; give a registry name or a saved detector folder")
-    if Path(detector).is_dir():
+    if Path(detector).is_dir() or detector.startswith(SHIPPED_PREFIX):
         det = load_detector(detector)
         fixed = sorted(set(params) - set(RUNTIME_PARAMS))
         if fixed:
+            hint = "; name one, e.g. --detector fast-detectgpt" if detector.startswith(SHIPPED_PREFIX) else ""
             raise OvidError(f"--{fixed[0].replace('_', '-')} does not apply to a saved detector ({detector} "
-                            f"keeps the settings it was trained with; only --cache-dir and --token-budget change)")
+                            f"keeps the settings it was trained with; only --cache-dir and --token-budget change{hint})")
         for k, v in params.items():
             if hasattr(det, k):
                 setattr(det, k, v)
@@ -85,9 +87,20 @@ def score_files(job: ScoreJob) -> str:
     scores = det.score(texts, ids=ids, progress=job.progress)
     rows = [{"id": r.id, "source": r.source, "score": float(s)} | ({"label": r.label} if r.label is not None else {})
             for r, s in zip(records, scores)]
+    if getattr(det, "calibration_", None):  # a calibrated detector also gives its decision
+        from .calibration import apply_calibration
+
+        probs = apply_calibration(det.calibration_["calibration"], scores)
+        for row, s, p in zip(rows, scores, probs):
+            row["p_machine"], row["machine"] = round(float(p), 6), int(s >= det.threshold_)
     write_scores(rows, out)
     labelled = [(r.label, s) for r, s in zip(records, scores) if r.label is not None]
-    line = f"{out}: {len(rows)} texts scored with {det.name}"
+    name = f"{job.detector} ({det.name})" if job.detector.startswith(SHIPPED_PREFIX) else det.name
+    line = f"{out}: {len(rows)} texts scored with {name}"
+    if getattr(det, "calibration_", None):
+        cal = det.calibration_
+        line += (f"; {sum(r['machine'] for r in rows)} flagged as machine at its threshold "
+                 f"(set for {cal['target_fpr']:g} FPR)")
     fpr = job.target_fpr
     if labelled:
         labels, sc = map(np.asarray, zip(*labelled))

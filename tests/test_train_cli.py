@@ -38,7 +38,10 @@ def test_tfidf_from_human_and_machine_corpora_then_score(tmp_path, data):
     assert prov["human"] == [str(human)] and prov["n_train"] == metrics["n_train"]
     s = run_ovid("score", "--detector", str(out), str(both), "--out", str(tmp_path / "s.jsonl"), "--no-progress")
     assert s.returncode == 0, s.stderr
-    assert "scored with tfidf; AUROC 1.0000" in s.stdout
+    assert "60 texts scored with tfidf; 30 flagged as machine at its threshold (set for 0.01 FPR); AUROC 1.0000" \
+        in s.stdout
+    rows = [json.loads(x) for x in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert all(r["machine"] == r["label"] and 0 <= r["p_machine"] <= 1 for r in rows)
 
 
 def test_roberta_with_tiny_encoder_logs_and_saves(tmp_path, data, tiny_encoder):
