@@ -8,8 +8,11 @@ articles (as bench_cross_generator.py), and tested on the held-out articles of a
 generators' files. Settings were fixed before testing, not tuned on the held-out half:
 - MiniLM-L6 (22M): all layers, lr 5e-5, 3 epochs, crops up to 256 tokens (the earlier benchmark);
 - SmolLM2-135M: the top 8 of its 30 blocks and the head (the rest frozen: its backward pass is
-  skipped), lr 1e-4, 2 epochs, crops up to 256 tokens, the last real token pooled, bf16 autocast.
-Rows go to benchmarks/lm_classifier.csv; the last line is a JSON summary.
+  skipped), lr 1e-4, 2 epochs, crops up to 256 tokens, bf16 autocast, the final hidden states
+  mean-pooled over the real tokens (`smollm2-135m`) or the last real token read by the family's
+  own head (`smollm2-135m-last`).
+`--backbones` picks the settings to run; rows go to benchmarks/lm_classifier.csv (rows of the
+settings not run are kept); the last line is a JSON summary.
 """
 from __future__ import annotations
 
@@ -33,17 +36,25 @@ HERE = Path(__file__).resolve().parent
 SETTINGS = {
     "minilm-l6": dict(backbone="minilm-l6", max_length=256, epochs=3, batch_size=16, lr=5e-5),
     "smollm2-135m": dict(backbone="smollm2-135m", max_length=256, epochs=2, batch_size=16, lr=1e-4, train_layers=8,
-                         dtype="bfloat16"),
+                         dtype="bfloat16", pooling="mean"),
+    "smollm2-135m-last": dict(backbone="smollm2-135m", max_length=256, epochs=2, batch_size=16, lr=1e-4,
+                              train_layers=8, dtype="bfloat16", pooling="last"),
 }
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backbones", default="minilm-l6,smollm2-135m")
+    args = ap.parse_args()
     machine = describe()
     print(machine, flush=True)
     train = [r for d in ("xsum", "writing") for r in halves(d, "gpt2-xl")[0]]
     texts, labels = [r.text for r in train], [r.label for r in train]
     rows, summary = [], {}
-    for name, params in SETTINGS.items():
+    for name in args.backbones.split(","):
+        params = SETTINGS[name]
         det = make_detector("classifier", **params)
         t0 = time.perf_counter()
         det.fit(texts, labels, out_dir=HERE / ".cache" / f"classifier-{name}", progress=True)
@@ -64,10 +75,16 @@ def main() -> None:
                          "train_seconds": round(seconds, 1), "best_valid_auroc": round(det.train_state_["best_auroc"], 4),
                          "steps": det.train_state_["step"], "stopped_early": det.train_state_["stopped_early"]}
         print(json.dumps({name: summary[name]}), flush=True)
-    pd.DataFrame(rows).to_csv(HERE / "lm_classifier.csv", index=False, float_format="%.4f")
-    summary["xsum_gain"] = round(summary["smollm2-135m"]["xsum_mean_auroc"] - summary["minilm-l6"]["xsum_mean_auroc"], 4)
+    out = HERE / "lm_classifier.csv"
+    table = pd.DataFrame(rows)
+    if out.exists():  # keep the rows of settings not run this time
+        old = pd.read_csv(out)
+        table = pd.concat([old[~old.backbone.isin(table.backbone)], table])
+    table.to_csv(out, index=False, float_format="%.4f")
+    if {"smollm2-135m", "minilm-l6"} <= set(summary):
+        summary["xsum_gain"] = round(summary["smollm2-135m"]["xsum_mean_auroc"] - summary["minilm-l6"]["xsum_mean_auroc"], 4)
     summary |= {"train_texts": len(texts), "machine": f"{machine['cpu']}, {machine['cores']} cores, torch {machine['torch']}",
-                "command": "python benchmarks/bench_lm_classifier.py"}
+                "command": "python benchmarks/bench_lm_classifier.py --backbones " + args.backbones}
     print(json.dumps(summary))
 
 

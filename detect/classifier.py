@@ -15,9 +15,10 @@ from typing import Sequence
 import numpy as np
 
 from ovid.errors import InputValueError, OvidError
+from ovid.settings import one_of
 from ovid.splits import split_by_document
 
-from .base import Detector, NotFittedError, check_labelled
+from .base import Detector, NotFittedError, check_labelled, check_param
 from .classifier_training import train_classifier, window_log_odds
 from .params import TRAINING, TrainConfig
 from .registry import register
@@ -38,7 +39,7 @@ class FineTunedClassifier(Detector):
                  weight_decay: float = TRAINING.weight_decay, warmup: float = TRAINING.warmup,
                  patience: int = TRAINING.patience, eval_every: int = TRAINING.eval_every,
                  checkpoint_every: int = TRAINING.checkpoint_every, dtype: str = TRAINING.dtype,
-                 train_layers: int = TRAINING.train_layers,
+                 train_layers: int = TRAINING.train_layers, pooling: str = "last",
                  seed: int = TRAINING.seed):
         self.backbone = backbone  # registry name (smollm2-135m, minilm-l6, roberta-base), Hub id or folder
         self.max_length = max_length
@@ -53,11 +54,13 @@ class FineTunedClassifier(Detector):
         self.checkpoint_every = checkpoint_every
         self.dtype = dtype
         self.train_layers = train_layers
+        self.pooling = pooling  # last: the model family's own head; mean: detect/pooled_classifier.py
         self.seed = seed
 
     def check_params(self) -> "FineTunedClassifier":
         if not isinstance(self.backbone, str) or not self.backbone:
             raise InputValueError(f"backbone must name a model, got {self.backbone!r}")
+        check_param("pooling", self.pooling, one_of("last", "mean"))
         self.train_config()
         return self
 
@@ -72,7 +75,11 @@ class FineTunedClassifier(Detector):
         """Fine-tune; without a validation set, 20% of the source documents are held out.
         Calibrates the threshold and probabilities on the validation scores (each domain's
         human texts weighing the same, when `valid_domains` / `domains` name them)."""
-        from ovid.models import load_sequence_classifier
+        import torch
+
+        from ovid.models import load_backbone, load_sequence_classifier
+
+        from .pooled_classifier import MeanPooledClassifier
 
         texts, labels = check_labelled(texts, labels)
         if valid_texts is not None:
@@ -89,7 +96,13 @@ class FineTunedClassifier(Detector):
             if len(set(ys)) < 2:
                 raise OvidError(f"the {name} texts need both human and machine examples "
                                 f"(got {len(ys)} texts, labels {sorted(set(ys))}); give more texts or --valid files")
-        self.model_, self.tokenizer_ = load_sequence_classifier(self.backbone, seed=self.seed)
+        if self.pooling == "mean":
+            body, self.tokenizer_ = load_backbone(self.backbone, seed=self.seed)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.seed)
+                self.model_ = MeanPooledClassifier(body, body.config.hidden_size)
+        else:
+            self.model_, self.tokenizer_ = load_sequence_classifier(self.backbone, seed=self.seed)
         self.train_state_ = train_classifier(
             self.model_, self.tokenizer_, texts, labels, valid_texts, valid_labels, self.train_config(),
             Path(out_dir) if out_dir else None, resume, progress, on_step)
@@ -113,7 +126,13 @@ class FineTunedClassifier(Detector):
     def _load_state(self, folder: Path) -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        from .pooled_classifier import MeanPooledClassifier, is_mean_pooled
+
         target = folder / ENCODER_DIR
-        if target.exists():
+        if not target.exists():
+            return
+        if is_mean_pooled(target):
+            self.model_ = MeanPooledClassifier.from_pretrained(target)
+        else:
             self.model_ = AutoModelForSequenceClassification.from_pretrained(target, use_safetensors=True).eval()
-            self.tokenizer_ = AutoTokenizer.from_pretrained(target)
+        self.tokenizer_ = AutoTokenizer.from_pretrained(target)

@@ -342,6 +342,27 @@ def _shared_causal_lm(name: str, dtype: str):
     return fresh_causal_lm(name, dtype), load_tokenizer(name)
 
 
+def load_backbone(name: str, seed: int = 0):
+    """(body, tokenizer): a fresh pretrained backbone without any head (LlamaModel, BertModel ...),
+    float32, on the CPU; a packaged GGUF causal LM's dense body."""
+    import torch
+    from transformers import AutoModel
+
+    spec = resolve(name)
+    tok = load_tokenizer(name)
+    _, extra = _source(spec)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if "gguf_file" in extra:
+            body = fresh_causal_lm(name, "float32").cpu().base_model
+        else:
+            body = _from_pretrained(AutoModel, spec)
+    if tok.pad_token_id is None:
+        tok = copy.deepcopy(tok)
+        tok.pad_token = tok.eos_token
+    return body.float(), tok
+
+
 def load_sequence_classifier(name: str, num_labels: int = 2, seed: int = 0):
     """(model, tokenizer): a fresh sequence classifier (not shared: training changes it) on a
     backbone from the registry, a Hub id or a folder: an encoder (RoBERTa, MiniLM) or a causal

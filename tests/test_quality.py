@@ -198,3 +198,20 @@ def test_ovid_score_without_a_detector_uses_the_default_and_separates_real_texts
     assert all(set(o) >= {"score", "p_machine", "machine", "label"} for o in out)
     human, machine = [o["score"] for o in out[:3]], [o["score"] for o in out[3:]]
     assert np.mean(machine) > np.mean(human)  # GPT-2-XL stories: the detector's AUROC there is 0.99
+
+
+def test_mean_pooled_classifier_trains_saves_and_loads(tiny_lm, tmp_path):
+    det = make_detector("classifier", backbone=tiny_lm, pooling="mean", max_length=24, min_length=4, epochs=8,
+                        batch_size=8, lr=5e-3, patience=20, train_layers=1)
+    texts = [f"The quick brown fox {i}" for i in range(20)] + [f"Machine text tends {i}" for i in range(20)]
+    det.fit(texts, [0] * 20 + [1] * 20)
+    assert type(det.model_).__name__ == "MeanPooledClassifier"
+    s = det.score(texts)
+    assert s[20:].mean() > s[:20].mean()
+    det.save(tmp_path / "saved")
+    assert (tmp_path / "saved" / "encoder" / "head.safetensors").is_file()
+    again = load_detector(tmp_path / "saved")
+    assert type(again.model_).__name__ == "MeanPooledClassifier" and again.pooling == "mean"
+    np.testing.assert_allclose(again.score(texts[:3]), s[:3], atol=1e-4)
+    with pytest.raises(OvidError, match="pooling must be one of last, mean"):
+        make_detector("classifier", pooling="max")
