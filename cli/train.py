@@ -35,6 +35,8 @@ DETECTOR_OPTIONS = [
     # the parameters of single detectors
     option("backbone", Optional[str], None, "Backbone of classifier: smollm2-135m or gemma3-270m (causal LMs, "
            "offline), minilm-l6 (encoder, offline), roberta-base, any Hub id or folder.", flags=("--backbone", "--encoder")),
+    option("pooling", Optional[str], None, "Head of classifier: last (the backbone family's own, reading the last "
+           "real token) or mean (the mean of the final hidden states; better for causal LMs)."),
     option("models", Optional[str], None, "Comma-separated scoring models for ensemble."),
     option("classifier", Optional[str], None, "Saved detector folder whose score feeds the ensemble."),
     option("learner", Optional[str], None, "Ensemble learner: logistic or gbm."),

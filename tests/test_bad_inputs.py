@@ -221,6 +221,8 @@ CLI = [
      "--train-layers must be >= 0, got -1"),
     ("train-classifier-dtype", "train --detector classifier --dtype fp8 --train {u}/good.jsonl --out {o}/d", 2,
      "dtype must be one of auto"),
+    ("train-classifier-pooling", "train --detector classifier --pooling max --train {u}/good.jsonl --out {o}/d", 2,
+     "pooling must be one of last, mean, got 'max'"),
     ("train-classifier-empty-backbone", "train --detector classifier --backbone= --train {u}/good.jsonl --out {o}/d", 2,
      "backbone must name a model"),
     ("train-no-texts", "train --detector tfidf --out {o}/d", 2, "no training texts"),
