@@ -33,14 +33,13 @@ ROW_BLOCK = 1024
 VOCAB_TILE = 8192  # 1,024 x 8,192 tiles: measured fastest of 48-1,024 rows x 4k-262k columns
 
 
-def _accumulate(z, w, d_shift, keep, m, s0, s1, s2):
+def _accumulate(z, w, d_shift, m, s0, s1, s2):
     """Fold one tile into the running (max, sum e, sum e*d, sum e*d^2) of weights exp(w - m)."""
     w = w.float()
     mn = torch.maximum(m, w.amax(-1))
     e = torch.exp(w - mn.unsqueeze(-1))
     d = z - d_shift.unsqueeze(-1)
     a = torch.exp(m - mn)
-    del keep
     return mn, s0 * a + e.sum(-1), s1 * a + (e * d).sum(-1), s2 * a + (e * d * d).sum(-1)
 
 
@@ -50,9 +49,9 @@ def _tile(z, zq, zt, tloc, cnt, p_state, q_state):
     z = z.float()
     cols = torch.arange(z.shape[-1], device=z.device)
     cnt = cnt + ((z > zt.unsqueeze(-1)) & (cols != tloc.unsqueeze(-1))).sum(-1)
-    p_state = _accumulate(z, z, zt, None, *p_state)
+    p_state = _accumulate(z, z, zt, *p_state)
     if zq is not None:
-        q_state = _accumulate(z, zq, zt, None, *q_state)
+        q_state = _accumulate(z, zq, zt, *q_state)
     return cnt, p_state, q_state
 
 

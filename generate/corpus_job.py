@@ -35,14 +35,15 @@ def stop_token_ids(model, tokenizer, doc_id: int) -> set[int]:
     return ids
 
 
-def prompt_token_ids(source: str, tokenizer, n_tokens: int, doc_id: int) -> list[tuple[str, list[int]]]:
-    """(record id, [doc token] + first n_tokens of the text) for every text of a corpus."""
+def prompt_token_ids(source: str, tokenizer, n_tokens: int, doc_id: int | None) -> list[tuple[str, list[int]]]:
+    """(record id, [doc token] + first n_tokens of the text) for every text of a corpus (no
+    document token when doc_id is None)."""
     prompts = []
     for rec in read_corpus(source):
         ids = tokenizer(rec.text, add_special_tokens=False).input_ids[:n_tokens]
         if not ids:
             raise CorpusError(f"{rec.source}: text {rec.id!r} is empty; it cannot prompt a model")
-        prompts.append((rec.id, [doc_id] + ids))
+        prompts.append((rec.id, ([doc_id] if doc_id is not None else []) + ids))
     if not prompts:
         raise CorpusError(f"{source}: no texts to take prompts from")
     return prompts
@@ -55,16 +56,11 @@ def chat_prompt_ids(source: str, tokenizer, config: GenerationConfig) -> list[tu
     if not getattr(tokenizer, "chat_template", None):
         raise OvidError(f"{config.model} has no chat template; --chat needs an instruct model (smollm2-135m)")
     prompts = []
-    for rec in read_corpus(source):
-        ids = tokenizer(rec.text, add_special_tokens=False).input_ids[:config.prompt_tokens]
-        if not ids:
-            raise CorpusError(f"{rec.source}: text {rec.id!r} is empty; it cannot prompt a model")
+    for rid, ids in prompt_token_ids(source, tokenizer, config.prompt_tokens, doc_id=None):
         instruction = config.chat_instruction(tokenizer.decode(ids).strip())
         chat = tokenizer.apply_chat_template([{"role": "user", "content": instruction}],
                                              add_generation_prompt=True, tokenize=False)
-        prompts.append((rec.id, tokenizer(chat, add_special_tokens=False).input_ids, instruction))
-    if not prompts:
-        raise CorpusError(f"{source}: no texts to take prompts from")
+        prompts.append((rid, tokenizer(chat, add_special_tokens=False).input_ids, instruction))
     return prompts
 
 

@@ -342,6 +342,16 @@ def _shared_causal_lm(name: str, dtype: str):
     return fresh_causal_lm(name, dtype), load_tokenizer(name)
 
 
+def with_pad_token(tok):
+    """The tokenizer, or a copy padding with its end-of-text token when it has no pad token
+    (the shared tokenizer is never changed): training batches need one."""
+    if tok.pad_token_id is not None:
+        return tok
+    tok = copy.deepcopy(tok)
+    tok.pad_token = tok.eos_token
+    return tok
+
+
 def load_backbone(name: str, seed: int = 0):
     """(body, tokenizer): a fresh pretrained backbone without any head (LlamaModel, BertModel ...),
     float32, on the CPU; a packaged GGUF causal LM's dense body."""
@@ -357,10 +367,7 @@ def load_backbone(name: str, seed: int = 0):
             body = fresh_causal_lm(name, "float32").cpu().base_model
         else:
             body = _from_pretrained(AutoModel, spec)
-    if tok.pad_token_id is None:
-        tok = copy.deepcopy(tok)
-        tok.pad_token = tok.eos_token
-    return body.float(), tok
+    return body.float(), with_pad_token(tok)
 
 
 def load_sequence_classifier(name: str, num_labels: int = 2, seed: int = 0):
@@ -392,9 +399,7 @@ def load_sequence_classifier(name: str, num_labels: int = 2, seed: int = 0):
             if set(missing) - head:
                 raise ModelUnavailable(f"{name}: its weights do not fit a classification model of its family "
                                        f"(missing {sorted(set(missing) - head)[:3]})")
-    if tok.pad_token_id is None:  # batches pad with the id the head skips when pooling
-        tok = copy.deepcopy(tok)
-        tok.pad_token = tok.eos_token
+    tok = with_pad_token(tok)
     model.config.pad_token_id = tok.pad_token_id  # a causal LM's head pools the last token before it
     return model.float(), tok
 
