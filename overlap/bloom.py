@@ -120,7 +120,7 @@ class BloomFilter:
             raise
         except Exception as e:  # safetensors raises its own error types for foreign files
             raise OvidError(f"{path}: cannot read Bloom filter ({e})") from None
-        bf = cls(int(meta["m"]), int(meta["k"]), bits.astype(np.uint64), int(meta["n_added"]))
+        bf = cls(int(meta["m"]), int(meta["k"]), bits.astype(np.uint64, copy=False), int(meta["n_added"]))
         if len(bf.bits) != (bf.m + 63) // 64:
             raise OvidError(f"{path}: bit array length does not match m={bf.m}")
         return bf

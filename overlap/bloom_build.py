@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
@@ -23,6 +22,7 @@ from ovid.errors import CorpusError, OvidError
 from ovid.hardware import cores
 from ovid.log import logger
 from ovid.paths import check_output_dir, check_output_file
+from ovid.processes import map_in_processes
 from ovid.settings import at_least, check_settings, fraction, setting
 
 from .bloom import BloomFilter
@@ -151,21 +151,20 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
     if not shards:
         raise CorpusError(f"{', '.join(cfg.sources)}: no texts")
     say = logger("ovid bloom") if progress else (lambda msg: None)
-    with ProcessPoolExecutor(max_workers=min(workers, len(shards))) as pool:
-        capacity = cfg.capacity
-        if capacity is None:
-            capacity = sum(pool.map(count_shard, shards, [cfg.n] * len(shards)))
-            if capacity == 0:
-                raise CorpusError(f"{', '.join(cfg.sources)}: no {cfg.n}-grams (no text of {cfg.n} words or more)")
-            say(f"counted {capacity:,} {cfg.n}-grams")
-        m, k = BloomFilter.shape_for(capacity, cfg.fpr)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = [folder / f"shard-{i:04d}-of-{len(shards):04d}.bloom" for i in range(len(shards))]
-        todo = [i for i, p in enumerate(paths) if not _shard_is_done(p, shards[i], m, k, cfg.n)]
-        say(f"building {len(todo)} of {len(shards)} shards in {min(workers, len(shards))} processes "
-            f"({m / 8 / 2**20:.1f} MiB filter, k={k})")
-        list(pool.map(build_shard, [shards[i] for i in todo], [m] * len(todo), [k] * len(todo),
-                      [cfg.n] * len(todo), [cfg.batch_bytes] * len(todo), [str(paths[i]) for i in todo]))
+    processes = min(workers, len(shards))
+    capacity = cfg.capacity
+    if capacity is None:
+        capacity = sum(map_in_processes(count_shard, [(s, cfg.n) for s in shards], processes))
+        if capacity == 0:
+            raise CorpusError(f"{', '.join(cfg.sources)}: no {cfg.n}-grams (no text of {cfg.n} words or more)")
+        say(f"counted {capacity:,} {cfg.n}-grams")
+    m, k = BloomFilter.shape_for(capacity, cfg.fpr)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"shard-{i:04d}-of-{len(shards):04d}.bloom" for i in range(len(shards))]
+    todo = [i for i, p in enumerate(paths) if not _shard_is_done(p, shards[i], m, k, cfg.n)]
+    say(f"building {len(todo)} of {len(shards)} shards in {processes} processes "
+        f"({m / 8 / 2**20:.1f} MiB filter, k={k})")
+    map_in_processes(build_shard, [(shards[i], m, k, cfg.n, cfg.batch_bytes, str(paths[i])) for i in todo], processes)
     merged = BloomFilter.load(paths[0])
     for p in paths[1:]:
         merged.merge(BloomFilter.load(p))

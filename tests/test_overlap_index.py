@@ -155,7 +155,7 @@ def test_builds_a_corpus_larger_than_its_memory_cap(tmp_path):
     env = os.environ | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     run = lambda mode: subprocess.run(  # noqa: E731
         [sys.executable, "-c", CAPPED, str(corpus), str(tmp_path / "big.bloom"), str(budget_mb), mode, str(n_grams)],
-        capture_output=True, text=True, env=env, timeout=600)
+        capture_output=True, text=True, env=env, timeout=300)
     slurp = run("slurp")  # the cap is real: holding the corpus in memory fails
     assert slurp.returncode != 0 and "MemoryError" in slurp.stderr
     built = run("build")
