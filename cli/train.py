@@ -44,6 +44,11 @@ DETECTOR_OPTIONS = [
            "(gltr, tfidf, ensemble).", flags=("--C",)),
     option("max_features", Optional[int], None, "Vocabulary cap of tfidf: the most frequent 1-2-grams."),
     option("min_df", Optional[int], None, "Documents a tfidf term must occur in."),
+    option("normalize", Optional[str], None, "Text normalisation before every detector, the defence against "
+           "character-level evasion: fold (default: repairs, then lower case and digits as 0), repair "
+           "(zero-width and format characters removed, NFKC, look-alike letters to Latin, whitespace) or none."),
+    option("tamper_feature", Optional[bool], None, "Ensemble: add the share of characters normalisation "
+           "repaired as a feature."),
 ]
 OPTIONS = [*field_options(TrainJob, skip=("params",)), *DETECTOR_OPTIONS]
 DETECTOR_PARAMS = [p.name for p in DETECTOR_OPTIONS]

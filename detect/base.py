@@ -13,6 +13,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 
 from ovid.errors import InputTypeError, InputValueError, OvidError
+from ovid.normalize import RECIPES, normalize
 
 from .calibration import apply_calibration, calibrate_scores
 from .params import CALIBRATIONS
@@ -58,6 +59,20 @@ def check_labelled(texts: Sequence[str], labels: Sequence[int]) -> tuple[list[st
     return texts, arr.astype(int)
 
 
+class PreparedTexts(list):
+    """Texts after a detector's normalisation, with the share of each text's characters that the
+    repairs changed (`change_ratio`): an ensemble may use it as evidence of tampering."""
+
+    change_ratio: np.ndarray
+
+
+def prepare_texts(texts: list[str], recipe: str) -> PreparedTexts:
+    done = [normalize(t, recipe) for t in texts]
+    out = PreparedTexts(d.text for d in done)
+    out.change_ratio = np.array([d.change_ratio for d in done], dtype=np.float64)
+    return out
+
+
 class Detector:
     name: ClassVar[str] = ""  # registry name, set by @register
     trained: ClassVar[bool] = False  # False: zero-shot (fit only calibrates)
@@ -90,13 +105,20 @@ class Detector:
 
     def check_params(self) -> "Detector":
         """Refuse parameters out of range before any work (make_detector and load_detector call
-        this). Detectors with settings to check override it."""
+        this). Detectors with settings to check override it and call this one."""
+        if "normalize" in self.param_names() and self.normalize not in RECIPES:
+            raise InputValueError(f"normalize must be one of {', '.join(RECIPES)}, got {self.normalize!r}")
         return self
+
+    def prepare(self, texts: list[str]) -> PreparedTexts:
+        """The texts as this detector sees them: through its normalisation recipe (ovid.normalize),
+        the same in training, calibration and scoring."""
+        return texts if isinstance(texts, PreparedTexts) else prepare_texts(texts, getattr(self, "normalize", "none"))
 
     # -- scoring -------------------------------------------------------------------------------
     def score(self, texts: Sequence[str], ids: Sequence[str] | None = None, progress: bool = False) -> np.ndarray:
         """One float per text, higher = more machine-like."""
-        return self._score(check_texts(texts), ids, progress)
+        return self._score(self.prepare(check_texts(texts)), ids, progress)
 
     def _score(self, texts: list[str], ids: Sequence[str] | None, progress: bool) -> np.ndarray:
         raise NotImplementedError

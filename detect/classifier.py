@@ -20,7 +20,7 @@ from ovid.splits import split_by_document
 
 from .base import Detector, NotFittedError, check_labelled, check_param
 from .classifier_training import train_classifier, window_log_odds
-from .params import TRAINING, TrainConfig
+from .params import DEFAULT_RECIPE, TRAINING, TrainConfig
 from .registry import register
 
 ENCODER_DIR = "encoder"
@@ -40,7 +40,7 @@ class FineTunedClassifier(Detector):
                  patience: int = TRAINING.patience, eval_every: int = TRAINING.eval_every,
                  checkpoint_every: int = TRAINING.checkpoint_every, dtype: str = TRAINING.dtype,
                  train_layers: int = TRAINING.train_layers, pooling: str = "last",
-                 seed: int = TRAINING.seed):
+                 seed: int = TRAINING.seed, normalize: str = DEFAULT_RECIPE):
         self.backbone = backbone  # registry name (smollm2-135m, minilm-l6, roberta-base), Hub id or folder
         self.max_length = max_length
         self.min_length = min_length
@@ -56,13 +56,14 @@ class FineTunedClassifier(Detector):
         self.train_layers = train_layers
         self.pooling = pooling  # last: the model family's own head; mean: detect/pooled_classifier.py
         self.seed = seed
+        self.normalize = normalize
 
     def check_params(self) -> "FineTunedClassifier":
         if not isinstance(self.backbone, str) or not self.backbone:
             raise InputValueError(f"backbone must name a model, got {self.backbone!r}")
         check_param("pooling", self.pooling, one_of("last", "mean"))
         self.train_config()
-        return self
+        return super().check_params()
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(**{f.name: getattr(self, f.name) for f in fields(TrainConfig)})
@@ -92,6 +93,7 @@ class FineTunedClassifier(Detector):
             texts, labels = [t for t, _, _ in train], [y for _, y, _ in train]
             valid_texts, valid_labels = [t for t, _, _ in valid], [y for _, y, _ in valid]
             valid_domains = None if domains is None else [d for _, _, d in valid]
+        texts, valid_texts = self.prepare(texts), self.prepare(valid_texts)  # split first: by the texts as given
         for name, ys in (("training", labels), ("validation", valid_labels)):
             if len(set(ys)) < 2:
                 raise OvidError(f"the {name} texts need both human and machine examples "

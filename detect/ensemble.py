@@ -18,7 +18,7 @@ from ovid.settings import one_of, positive
 from .base import check_param
 from .engine import EngineBacked
 from .features import feature_vector
-from .params import ENGINE
+from .params import DEFAULT_RECIPE, ENGINE
 from .registry import register
 from .sklearn_trained import SklearnTrainedDetector
 
@@ -28,7 +28,7 @@ class Ensemble(EngineBacked, SklearnTrainedDetector):
     def __init__(self, *, models: Sequence[str] = (ENGINE.model,), dtype: str = ENGINE.dtype,
                  classifier: str | None = None, learner: str = "logistic", C: float = 1.0,
                  max_length: int | None = ENGINE.max_length, token_budget: int = ENGINE.token_budget,
-                 cache_dir: str | None = ENGINE.cache_dir):
+                 cache_dir: str | None = ENGINE.cache_dir, normalize: str = DEFAULT_RECIPE, tamper_feature: bool = False):
         self.models = list(models)  # scoring models whose statistics are features
         self.dtype = dtype
         self.classifier = classifier  # folder of a saved detector whose score is one more feature
@@ -37,6 +37,8 @@ class Ensemble(EngineBacked, SklearnTrainedDetector):
         self.max_length = max_length
         self.token_budget = token_budget
         self.cache_dir = cache_dir
+        self.normalize = normalize
+        self.tamper_feature = tamper_feature  # the share of characters normalisation repaired, as a feature
 
     def check_params(self) -> "Ensemble":
         if isinstance(self.models, str) or not self.models:
@@ -59,6 +61,8 @@ class Ensemble(EngineBacked, SklearnTrainedDetector):
             if getattr(self, "_classifier_det", None) is None:
                 self._classifier_det = load_detector(Path(self.classifier))
             cols.append(self._classifier_det.score(texts).reshape(-1, 1))
+        if self.tamper_feature:
+            cols.append(np.log1p(100 * getattr(texts, "change_ratio", np.zeros(len(texts)))).reshape(-1, 1))
         return np.concatenate(cols, axis=1)
 
     def _make_model(self):

@@ -13,7 +13,7 @@ from ovid.settings import positive
 from .base import check_param
 from .engine import EngineBacked
 from .features import feature_vector, gltr_buckets
-from .params import ENGINE
+from .params import DEFAULT_RECIPE, ENGINE
 from .registry import register
 from .sklearn_trained import SklearnTrainedDetector
 
@@ -22,13 +22,15 @@ from .sklearn_trained import SklearnTrainedDetector
 class GLTR(EngineBacked, SklearnTrainedDetector):
     def __init__(self, *, model: str = ENGINE.model, dtype: str = ENGINE.dtype,
                  max_length: int | None = ENGINE.max_length, token_budget: int = ENGINE.token_budget,
-                 cache_dir: str | None = ENGINE.cache_dir, C: float = 1.0):
+                 cache_dir: str | None = ENGINE.cache_dir, C: float = 1.0,
+                 normalize: str = DEFAULT_RECIPE):
         self.model = model
         self.dtype = dtype
         self.max_length = max_length
         self.token_budget = token_budget
         self.cache_dir = cache_dir
         self.C = C
+        self.normalize = normalize
 
     def check_params(self) -> "GLTR":
         check_param("C", self.C, positive())
@@ -43,7 +45,7 @@ class GLTR(EngineBacked, SklearnTrainedDetector):
     def token_buckets(self, text: str) -> list[tuple[str, int]]:
         """(token text, bucket 0-3) for each token of `text`, for GLTR-style colouring."""
         engine = self.engine()  # the same engine (and statistics cache) as scoring
-        s = engine.token_stats([text])[0]
+        s = engine.token_stats(self.prepare([text]))[0]
         tok = engine.tokenizer
         pieces = [tok.decode([int(t)]) for t in s.token_ids]
         return list(zip(pieces, gltr_buckets(s).tolist()))

@@ -8,7 +8,7 @@ import numpy as np
 from .base import Detector
 from .engine import EngineBacked
 from .features import TokenStats
-from .params import ENGINE
+from .params import DEFAULT_RECIPE, ENGINE
 
 
 class LMStatisticDetector(EngineBacked, Detector):
@@ -16,13 +16,15 @@ class LMStatisticDetector(EngineBacked, Detector):
 
     def __init__(self, *, model: str = ENGINE.model, reference_model: str | None = ENGINE.reference_model,
                  dtype: str = ENGINE.dtype, max_length: int | None = ENGINE.max_length,
-                 token_budget: int = ENGINE.token_budget, cache_dir: str | None = ENGINE.cache_dir):
+                 token_budget: int = ENGINE.token_budget, cache_dir: str | None = ENGINE.cache_dir,
+                 normalize: str = DEFAULT_RECIPE):
         self.model = model
         self.reference_model = reference_model
         self.dtype = dtype
         self.max_length = max_length
         self.token_budget = token_budget
         self.cache_dir = cache_dir
+        self.normalize = normalize  # text normalisation recipe (ovid.normalize): the evasion defence
 
     def _score(self, texts: list[str], ids: Sequence[str] | None, progress: bool) -> np.ndarray:
         stat = type(self).statistic

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ovid.normalize import DEFAULT_RECIPE  # noqa: F401  (re-exported for the detectors' signatures)
 from ovid.settings import at_least, check_settings, dtype_check, fraction, one_of, positive, setting
 
 

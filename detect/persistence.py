@@ -91,6 +91,8 @@ def check_config(folder: Path, config: dict) -> type:
         config["params"] = cls.canonical_params(config["params"])  # saved under an old parameter name
     except OvidError as e:
         raise OvidError(f"{path}: {e}") from None
+    if "normalize" in hints and "normalize" not in config["params"]:
+        config["params"]["normalize"] = "none"  # saved before normalisation existed: scored as it was trained
     for k, v in config["params"].items():
         if k not in hints:
             raise OvidError(f"{path}: detector {cls.name!r} takes no parameter {k!r}")

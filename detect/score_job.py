@@ -13,6 +13,7 @@ from ovid.atomic import atomic_open
 from ovid.corpus import read_corpora
 from ovid.errors import OvidError
 from ovid.metrics import summary
+from ovid.normalize import TAMPERING_FLAG, normalize
 from ovid.paths import check_output_file
 from ovid.settings import check_settings, fraction, setting
 from ovid.textio import DEFAULT_ENCODING, check_encoding
@@ -93,6 +94,10 @@ def score_files(job: ScoreJob) -> str:
         probs = apply_calibration(det.calibration_["calibration"], scores)
         for row, s, p in zip(rows, scores, probs):
             row["p_machine"], row["machine"] = round(float(p), 6), int(s >= det.threshold_)
+    # how much the defences had to repair: large for tampered text, whatever the detector says
+    for row, r in zip(rows, records):
+        row["tampering"] = round(normalize(r.text, "repair").change_ratio, 6)
+    tampered = sum(row["tampering"] >= TAMPERING_FLAG for row in rows)
     write_scores(rows, out)
     labelled = [(r.label, s) for r, s in zip(records, scores) if r.label is not None]
     name = f"{job.detector} ({det.name})" if job.detector.startswith(SHIPPED_PREFIX) else det.name
@@ -101,6 +106,8 @@ def score_files(job: ScoreJob) -> str:
         cal = det.calibration_
         line += (f"; {sum(r['machine'] for r in rows)} flagged as machine at its threshold "
                  f"(set for {cal['target_fpr']:g} FPR)")
+    if tampered:
+        line += f"; {tampered} with signs of tampering (over {TAMPERING_FLAG:.0%} of characters repaired)"
     fpr = job.target_fpr
     if labelled:
         labels, sc = map(np.asarray, zip(*labelled))

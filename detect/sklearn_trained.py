@@ -30,7 +30,7 @@ class SklearnTrainedDetector(Detector):
             calibration: str = "platt", *, domains: Sequence[str] | None = None, ids=None,
             progress: bool = False) -> "SklearnTrainedDetector":
         texts, labels = check_labelled(texts, labels)
-        X = self._features(texts, ids, progress)
+        X = self._features(self.prepare(texts), ids, progress)
         folds = min(5, int(np.bincount(labels, minlength=2).min()))
         if folds >= 2:
             cv = StratifiedKFold(folds, shuffle=True, random_state=0)
