@@ -70,8 +70,12 @@ def _check_label(value: Any, where: str) -> int:
 
 
 def _default_label(path: Path) -> int | None:
-    if meta_path(path).exists():
-        return MACHINE
+    if meta_path(path).exists():  # ovid's samples are machine text; other sidecars (attacked corpora) say nothing
+        try:
+            fmt = json.loads(meta_path(path).read_text(encoding="utf-8")).get("format")
+        except (OSError, ValueError, AttributeError):
+            fmt = None
+        return MACHINE if fmt in (None, "gpt-2-output-dataset") else None
     if _GPT2_OUTPUT_SAMPLES.match(path.name):
         return MACHINE
     if path.name.startswith("webtext."):

@@ -278,6 +278,28 @@ def _from_pretrained(loader, spec: ModelSpec, dense_gguf: bool = False, **kwargs
         raise ModelUnavailable(f"cannot load {spec.name}: {first_line}") from e
 
 
+def architecture_kind(name: str) -> str:
+    """causal, masked or seq2seq: what kind of language model `name` is, from its config (a
+    packaged GGUF model is causal)."""
+    from transformers import AutoConfig
+
+    spec = resolve(name)
+    where, extra = _source(spec)
+    if "gguf_file" in extra:
+        return "causal"
+    with _loading():
+        cfg = AutoConfig.from_pretrained(where, **extra)
+    if getattr(cfg, "is_encoder_decoder", False):
+        return "seq2seq"
+    return "masked" if any("MaskedLM" in a for a in (cfg.architectures or [])) else "causal"
+
+
+def load_pretrained(loader, name: str, **kwargs):
+    """`loader.from_pretrained` (e.g. AutoModelForMaskedLM) for a registry name, Hub id or
+    folder, with ovid's offline rules."""
+    return _from_pretrained(loader, resolve(name), **kwargs).to(device()).eval()
+
+
 def parse_dtype(dtype: str):
     """A dtype name (or 'auto': bfloat16 where it runs natively, else float32) -> torch dtype."""
     import torch

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ovid import load_detector, make_detector
+from ovid.attack import attack_text
 from ovid.cli.app import run_ovid
 from ovid.cli.runner import run
 from ovid.cli.train import spread_lists, standalone_app
@@ -247,6 +248,25 @@ CLI = [
     ("report-detector-dtype", "report {u}/dtype.toml --out {o}/r", 2, "[[detectors]][0].dtype must be one of"),
     ("report-missing-study", "report {u}/nope.toml --out {o}/r", 2, "no such study file"),
     ("report-bad-toml", "report {u}/bad.toml --out {o}/r", 2, "invalid TOML"),
+    # attack
+    ("attack-unknown", "attack {u}/good.jsonl --attack homoglif --out {o}/a.jsonl", 2,
+     "unknown attack 'homoglif'; did you mean homoglyph?"),
+    ("attack-none-given", "attack {u}/good.jsonl --attack , --out {o}/a.jsonl", 2, "give at least one attack"),
+    ("attack-rate-0", "attack {u}/good.jsonl --attack number --rate 0 --out {o}/a.jsonl", 2, "--rate must be in (0, 1]"),
+    ("attack-rate-big", "attack {u}/good.jsonl --attack number --rate 1.5 --out {o}/a.jsonl", 2, "--rate must be in (0, 1]"),
+    ("attack-seed", "attack {u}/good.jsonl --seed -1 --out {o}/a.jsonl", 2, "--seed must be >= 0"),
+    ("attack-dtype", "attack {u}/good.jsonl --dtype fp8 --out {o}/a.jsonl", 2, "--dtype must be one of"),
+    ("attack-missing", "attack {u}/nope.jsonl --out {o}/a.jsonl", 2, "nope.jsonl: no such file"),
+    ("attack-empty", "attack {u}/empty.jsonl --out {o}/a.jsonl", 2, "empty.jsonl: no texts to attack"),
+    ("attack-broken", "attack {u}/broken.jsonl --out {o}/a.jsonl", 2, "broken.jsonl:2: invalid JSON"),
+    ("attack-out-is-input", "attack {u}/good.jsonl --out {u}/good.jsonl", 2, "is also an input"),
+    ("attack-out-is-folder", "attack {u}/good.jsonl --out {u}/notes", 2, "is a folder; give a file name"),
+    ("attack-out-not-ours", "attack {u}/human.jsonl --out {u}/machine.jsonl", 2,
+     "has no machine.meta.json; it is not an attacked corpus"),
+    ("attack-out-foreign-meta", "attack {u}/good.jsonl --out {u}/mine.jsonl", 2,
+     "mine.meta.json exists and is not the metadata of an attacked corpus"),
+    ("train-normalize", "train --detector tfidf --normalize lower --train {u}/good.jsonl --out {o}/d", 2,
+     "normalize must be one of none, repair, fold, got 'lower'"),
     # download
     ("download-unknown-dataset", "download --dataset webtxt --out-dir {o}/dl", 2, "unknown dataset(s) webtxt"),
     ("download-unknown-split", "download --dataset webtext --split dev --out-dir {o}/dl", 2, "unknown split(s) dev"),
@@ -324,6 +344,9 @@ API = [
     ("max-length-0", lambda: make_detector("likelihood", max_length=0), SettingError, "max_length must be >= 3"),
     ("dtype", lambda: make_detector("fast-detectgpt", dtype="fp64"), SettingError, "dtype must be one of"),
     ("tfidf-C", lambda: make_detector("tfidf", C=0), InputValueError, "C must be > 0"),
+    ("normalize", lambda: make_detector("fast-detectgpt", normalize="nfc"), InputValueError,
+     "normalize must be one of none, repair, fold, got 'nfc'"),
+    ("attack-name", lambda: attack_text("synonyms", "a text"), InputValueError, "did you mean synonym"),
     ("ensemble-learner", lambda: make_detector("ensemble", learner="forest"), InputValueError,
      "learner must be one of logistic, gbm"),
     ("ensemble-models", lambda: make_detector("ensemble", models=[]), InputValueError, "models must be a non-empty list"),

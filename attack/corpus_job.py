@@ -1,0 +1,106 @@
+"""`ovid attack`: a corpus under attack, as JSONL (the original id and label, `attack`, `rate`,
+`edits`, `num_edits`, `domain`) with a `.meta.json` sidecar. Texts are attacked in order, each
+attack over the whole corpus in turn, and appended in whole lines, so a killed run started again
+with the same command continues; every text's edits depend only on (seed, attack, its id)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ovid.atomic import write_json
+from ovid.corpus import append_jsonl, meta_path, read_corpus, record_domain, repair_jsonl
+from ovid.errors import CorpusError, OvidError
+from ovid.paths import check_output_file
+from ovid.version import __version__
+
+from .config import AttackConfig
+from .lm import AttackLM
+from .registry import attack_spec, attack_texts
+
+FORMAT = "ovid-attack"
+BATCH = 32
+
+
+def _meta(config: AttackConfig, source: str, n: int, n_written: int, status: str, started: str) -> dict:
+    return {"format": FORMAT, "source": source, **asdict(config),
+            "rates": {a: config.rate if config.rate is not None else attack_spec(a).rate for a in config.attacks},
+            "n": n, "n_written": n_written, "status": status, "ovid_version": __version__, "started": started,
+            "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def _identity(meta: dict) -> dict:
+    keys = ("source", "attacks", "rate", "seed", "attack_model", "dtype")
+    return {k: json.loads(json.dumps(meta.get(k))) for k in keys}
+
+
+def _check_resumable(out: Path, new: dict) -> str | None:
+    mp = meta_path(out)
+    if not mp.exists():
+        if out.exists():
+            raise OvidError(f"{out} exists but has no {mp.name}; it is not an attacked corpus this command "
+                            f"started, so it is left alone: use another --out")
+        return None
+    try:
+        old = json.loads(mp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = None
+    if not isinstance(old, dict) or old.get("format") != FORMAT:
+        raise OvidError(f"{mp} exists and is not the metadata of an attacked corpus; it is left alone: "
+                        f"use another --out")
+    diff = [k for k, v in _identity(new).items() if _identity(old)[k] != v]
+    if diff and out.exists():
+        k = diff[0]
+        raise OvidError(f"{out} was made with other settings ({k}: {old.get(k)!r} != {new[k]!r}); "
+                        f"use another --out or delete it to start over")
+    return old.get("started")
+
+
+def attack_rows(batch: list, name: str, config: AttackConfig, lm: AttackLM) -> list[dict]:
+    """Rows of (index, record) pairs under attack `name`."""
+    done = attack_texts(name, [rec.text for _, rec in batch], config.rate, config.seed,
+                        keys=[f"{i}|{rec.id}" for i, rec in batch], lm_model=lm)
+    return [_row(rec, name, config, d) for (_, rec), d in zip(batch, done)]
+
+
+def _row(rec, name: str, config: AttackConfig, done) -> dict:
+    row = {"id": rec.id, "text": done.text}
+    if rec.label is not None:
+        row["label"] = rec.label
+    row.update(attack=name, rate=config.rate if config.rate is not None else attack_spec(name).rate,
+               num_edits=done.num_edits, edits=[list(e) for e in done.edits], domain=record_domain(rec))
+    return row
+
+
+def attack_corpus(config: AttackConfig, source: str, out: str | Path, progress: bool = True) -> tuple[Path, dict]:
+    """Write every text of `source` under each of config.attacks to `out`; returns (path, meta)."""
+    if not source.startswith(("ovid:", "hf:")) and not Path(source).exists():
+        raise CorpusError(f"{source}: no such file or folder")
+    out = check_output_file(out, inputs=[source])
+    records = list(read_corpus(source))
+    if not records:
+        raise CorpusError(f"{source}: no texts to attack")
+    n = len(records) * len(config.attacks)
+    started = _check_resumable(out, _meta(config, source, n, 0, "running", "")) \
+        or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = repair_jsonl(out)
+    write_json(meta_path(out), _meta(config, source, n, done, "running", started))
+    lm = AttackLM(config.attack_model, config.dtype)
+    jobs = [(name, i, rec) for name in config.attacks for i, rec in enumerate(records)]
+    bar = tqdm(total=n, initial=done, unit="text", disable=not progress, file=sys.stderr, desc=out.name)
+    for a in range(done, n, BATCH):
+        chunk = jobs[a:a + BATCH]
+        rows = []
+        for name in dict.fromkeys(name for name, _, _ in chunk):  # a batch may span two attacks
+            rows += attack_rows([(i, rec) for nm, i, rec in chunk if nm == name], name, config, lm)
+        append_jsonl(out, rows)
+        bar.update(len(rows))
+    bar.close()
+    meta = _meta(config, source, n, repair_jsonl(out), "complete", started)
+    write_json(meta_path(out), meta)
+    return out, meta
