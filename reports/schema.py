@@ -19,6 +19,12 @@ TABLES: dict[str, list[str]] = {
                        "auroc", "tpr"],
     # texts truncated to `length` tokens (scoring model's tokens; human and machine alike)
     "length.csv": ["detector", "corpus", "length", "auroc", "tpr"],
+    # detection under attack (a study's [robustness] section), per detector, attack and defence
+    # (on: the detector's normalisation; off: none): attacked held-out machine texts against clean
+    # held-out human texts (AUROC; TPR with the threshold at the target FPR on those human scores),
+    # and the held-out human texts under the same attack at the detector's saved threshold
+    "robustness.csv": ["detector", "attack", "level", "defence", "n_human", "n_machine", "auroc", "tpr",
+                       "fpr_human_attacked", "fpr_human_clean", "threshold"],
     # ROC curve points per detector, all machine corpora pooled against the human test texts
     "roc.csv": ["detector", "fpr", "tpr"],
     # per-document 8-gram overlap with the reference corpus; group e.g. "smollm2-135m top-k",

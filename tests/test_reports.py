@@ -20,7 +20,7 @@ from ovid.reports.schema import TABLES
 
 CHROMIUM = Path("/usr/bin/chromium")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-FIGURES = {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png"}
+FIGURES = {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png", "robustness.png"}
 MODELS = {"smollm2-135m": 135e6, "gemma3-270m": 268e6}
 DECODINGS = {"top-k": "k40", "pure": "pure"}
 DETECTORS = ["fast-detectgpt", "binoculars", "gltr"]
@@ -80,6 +80,12 @@ def fake_study(root: Path) -> Path:
         roc += [{"detector": det, "fpr": f, "tpr": min(1.0, f ** (0.2 + 0.1 * i) if f else 0.3)}
                 for f in fpr]
     write_table(tables, "roc.csv", roc)
+    write_table(tables, "robustness.csv", [
+        {"detector": det, "attack": a, "level": lvl, "defence": d, "n_human": 50, "n_machine": 50,
+         "auroc": 0.9 - (0.0 if d == "on" or a == "none" else 0.25) - 0.01 * i, "tpr": 0.5, "fpr_human_attacked":
+         0.0 if d == "on" else 0.4, "fpr_human_clean": 0.0, "threshold": 1.0}
+        for i, det in enumerate(DETECTORS) for d in ("on", "off")
+        for a, lvl in (("none", "none"), ("homoglyph", "character"), ("synonym", "word"))])
     groups = {"memorised control": [0.98, 1.0, 0.99], "smollm2-135m top-k": [0.0, 0.0, 0.01, 0.2],
               "human (held out)": [0.0, 0.005, 0.03]}
     docs = [{"group": g, "id": f"{g[:5]}-{j}", "n_ngrams": 120, "overlap": o}
@@ -244,7 +250,8 @@ def test_report_in_headless_chromium(rendered, tmp_path):
     assert {Path(i["src"]).name for i in seen["images"]} == FIGURES
     assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
     csv_rows = {n: len(pd.read_csv(rendered / "tables" / n)) for n in
-                ("summary.csv", "detection.csv", "fpr_by_domain.csv", "overlap_summary.csv", "overlap_spans.csv")}
+                ("summary.csv", "detection.csv", "fpr_by_domain.csv", "overlap_summary.csv", "overlap_spans.csv",
+                 "robustness.csv")}
     assert seen["tables"] == csv_rows
 
     shot = tmp_path / "shot.png"
@@ -263,6 +270,16 @@ def test_fpr_by_domain_and_training_size_are_on_the_page(rendered):
     assert row.split("|")[2].strip() == "26"  # the few texts a detector saw, beside its numbers
 
 
+def test_detection_under_attack_shows_both_defences_and_the_change(rendered):
+    html_text, md = page(rendered)
+    for text in (html_text, md):
+        assert "Detection under attack" in text and "robustness.png" in text and "tables/robustness.csv" in text
+    rows = [line.split("|")[1:-1] for line in md.splitlines() if line.startswith("| gltr | homoglyph |")]
+    assert [[c.strip() for c in r] for r in rows] == [
+        ["gltr", "homoglyph", "character", "on", "0.880", "+0.000", "0.500", "0.000", "0.000"],
+        ["gltr", "homoglyph", "character", "off", "0.630", "-0.250", "0.500", "0.400", "0.000"]]
+
+
 def test_a_study_from_before_the_training_size_column_still_renders(rendered, tmp_path):
     import shutil
 
@@ -272,6 +289,8 @@ def test_a_study_from_before_the_training_size_column_still_renders(rendered, tm
     table = pd.read_csv(old / "tables" / "detection.csv").drop(columns=["n_train"])
     table.to_csv(old / "tables" / "detection.csv", index=False)
     (old / "tables" / "fpr_by_domain.csv").unlink()
+    (old / "tables" / "robustness.csv").unlink()
     render_report(old)
     md = (old / "report.md").read_text(encoding="utf-8")
     assert "trained on (texts)" in md and "False positives by domain" not in md
+    assert "Detection under attack" not in md  # a study without [robustness] has no such section

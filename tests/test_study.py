@@ -64,6 +64,11 @@ control_steps = 3
 control_tokens = 24
 max_tokens = 48
 prompt_tokens = 6
+
+[robustness]
+attacks = ["homoglyph", "zero_width_space", "upper_lower", "misspelling"]
+attack_model = "{tiny_lm}"
+max_texts = 10
 {extra}'''
     path = tmp_path / "study.toml"
     path.write_text(toml)
@@ -109,6 +114,15 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
     assert str(tmp_path / "human.jsonl") not in (out / "index.html").read_text()
     summary = pd.read_csv(out / "tables" / "summary.csv")
     assert len(summary) == 2 and set(summary.best_detector) <= set(det.detector)
+    rob = pd.read_csv(out / "tables" / "robustness.csv")
+    lik = rob[rob.detector.str.startswith("likelihood")].set_index(["attack", "defence"])
+    assert set(rob.attack) == {"none", "homoglyph", "zero_width_space", "upper_lower", "misspelling"}
+    assert (rob.n_machine == 10).all() and (rob.n_human <= 10).all()
+    # the defences undo the invisible attacks exactly: the same AUROC as clean; undefended, not
+    for attack in ("homoglyph", "zero_width_space", "upper_lower"):
+        assert lik.loc[(attack, "on"), "auroc"] == pytest.approx(lik.loc[("none", "on"), "auroc"])
+    assert lik.loc[("zero_width_space", "off"), "auroc"] != pytest.approx(lik.loc[("none", "off"), "auroc"])
+    assert lik.loc[("none", "on"), "fpr_human_attacked"] == lik.loc[("none", "on"), "fpr_human_clean"]
     check_in_browser(out, tmp_path)
 
     # second run: nothing expensive is redone
@@ -134,6 +148,23 @@ def test_bad_study_files_name_the_key(tmp_path, tiny_lm, extra, message):
     assert message in str(e.value) and "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize("extra, message", [
+    ('attacks = ["homoglif"]', "[robustness].attacks: unknown attack 'homoglif'; did you mean homoglyph?"),
+    ("rate = 2.0", "[robustness].rate must be in (0, 1]"),
+    ("max_texts = 0", "[robustness].max_texts must be >= 1"),
+    ("shield = true", "[robustness]: unknown key 'shield'"),
+])
+def test_bad_robustness_keys_are_named(tmp_path, tiny_lm, extra, message):
+    path = study_file(tmp_path, tiny_lm)
+    key = extra.split(" =")[0]
+    lines = [line for line in path.read_text().splitlines() if not line.startswith(key + " =")]
+    section = lines.index("[robustness]")
+    path.write_text("\n".join(lines[:section + 1] + [extra] + lines[section + 1:]) + "\n")
+    with pytest.raises(OvidError) as e:
+        load_study(path)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
 def check_in_browser(out, tmp_path):
     """The real study's page in headless Chromium: every figure loads, every table has its rows."""
     import html
@@ -147,7 +178,7 @@ def check_in_browser(out, tmp_path):
     run = chromium(["--dump-dom", wrapper.as_uri()], tmp_path)
     seen = json.loads(html.unescape(re.search(r'<pre id="result">(.*?)</pre>', run.stdout, re.S).group(1)))
     names = {i["src"].split("/")[-1] for i in seen["images"]}
-    assert {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png"} <= names
+    assert {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png", "robustness.png"} <= names
     assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
     for name, rows in seen["tables"].items():
         assert rows == len(pd.read_csv(out / "tables" / name)), name

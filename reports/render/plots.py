@@ -246,3 +246,32 @@ def plot_overlap_cdf(overlap_docs: pd.DataFrame, path: str | Path, floor: float 
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="best")
     return _save(fig, path)
+
+
+def plot_robustness(df: pd.DataFrame, path: str | Path) -> Path:
+    """AUROC per attack from robustness.csv: one panel per detector, attacks on x, filled markers
+    with the defences on, hollow with them off, the defended clean AUROC dashed."""
+    detectors = list(dict.fromkeys(df.detector))
+    attacks = list(dict.fromkeys(df.attack))
+    colors = _palette(["on", "off"])
+    fig, axes = _figure(len(detectors), ncols=2, panel=(5.6, 3.4))
+    x = np.arange(len(attacks))
+    for ax, det in zip(axes, detectors):
+        rows = df[df.detector == det]
+        for defence, face in (("off", "none"), ("on", None)):
+            r = rows[rows.defence == defence].set_index("attack").reindex(attacks)
+            if r.auroc.notna().any():
+                c = colors[defence]
+                ax.scatter(x, r.auroc, s=28, facecolors=face or c, edgecolors=c, zorder=3,
+                           label="defences on" if defence == "on" else "defences off")
+        clean = rows[(rows.defence == "on") & (rows.attack == "none")].auroc
+        if len(clean):
+            ax.axhline(float(clean.iloc[0]), ls="--", color="grey", lw=1)
+        ax.axhline(0.5, ls=":", color="grey", lw=1)
+        ax.set_xticks(x, [a.replace("_", " ") for a in attacks], rotation=45, ha="right", fontsize=8)
+        ax.set_title(det, fontsize=10)
+        ax.set_ylim(min(0.45, float(rows.auroc.min()) - 0.02), 1.01)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0].set_ylabel("AUROC")
+    _legend_outside(fig, axes)
+    return _save(fig, path)

@@ -11,6 +11,7 @@ reports/memorization/control.py).
     [[machine]]      corpus, name, model, params, decoding   (existing machine corpora)
     [[detectors]]    name = "fast-detectgpt", plus that detector's parameters
     [cross_size]     detector = "tfidf"   (a trained detector; fitted per corpus, tested on all)
+    [robustness]     attacks, rate, seed, attack_model, undefended, max_texts  (detection under attack)
     [memorization]   reference, reference_fraction, n, fpr, prompt_tokens, max_tokens, batch_size,
                      control, control_model, control_texts, control_steps, control_lr, control_tokens,
                      control_batch_size
@@ -26,6 +27,7 @@ from typing import Any
 
 import tomllib
 
+from ovid.attack.config import AttackConfig
 from ovid.errors import OvidError
 from ovid.generate import Decoding, GenerationConfig, SampleSettings, SamplingParams
 from ovid.overlap.bloom_build import BloomBuildConfig
@@ -119,6 +121,36 @@ class CrossSizeSection:
     detector: str = setting("tfidf", "A trained detector of [[detectors]], fitted per corpus and tested on all.")
 
 
+_ATTACK = AttackConfig()
+CHEAP_ATTACKS = ["homoglyph", "zero_width_space", "whitespace", "upper_lower", "insert_paragraphs", "number",
+                 "article_deletion", "alternative_spelling"]  # no model needed: seconds, not minutes
+
+
+@dataclass(kw_only=True)
+class RobustnessSection:
+    """[robustness]: held-out machine texts under each attack against clean held-out human texts
+    (RAID's protocol), and held-out human texts under each attack at the detector's threshold. The
+    attack keys are `AttackConfig`'s (attack/config.py)."""
+    attacks: list[str] = setting(factory=lambda: list(CHEAP_ATTACKS),
+                                 help="Attacks (ovid attack's names); misspelling, synonym and paraphrase run an LM.")
+    rate: float | None = setting(None, field_help(AttackConfig, "rate"))
+    seed: int = setting(_ATTACK.seed, field_help(AttackConfig, "seed"), check=at_least(0))
+    attack_model: str = setting(_ATTACK.attack_model, field_help(AttackConfig, "attack_model"))
+    undefended: bool = setting(True, "Also score with each detector's normalisation off, side by side.")
+    max_texts: int = setting(200, "Held-out machine (and human) texts attacked, at most: the first of each.",
+                             check=at_least(1))
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+        try:
+            self.attack_config()
+        except SettingError as e:
+            raise SettingError(e.field, e.problem) from None
+
+    def attack_config(self) -> AttackConfig:
+        return AttackConfig(attacks=tuple(self.attacks), rate=self.rate, seed=self.seed, attack_model=self.attack_model)
+
+
 _CONTROL = ControlConfig()
 _BLOOM = BloomBuildConfig()
 
@@ -167,6 +199,7 @@ class StudyConfig:
     detectors: list[DetectorSection]
     cross_size: CrossSizeSection | None
     memorization: MemorizationSection | None
+    robustness: RobustnessSection | None
     source: Path  # the TOML file
     raw: dict  # the parsed TOML, for study.json
 
@@ -221,7 +254,7 @@ def load_study(path: str | Path) -> StudyConfig:
         raw = tomllib.loads(read_text(src))
     except tomllib.TOMLDecodeError as e:
         raise OvidError(f"{src}: invalid TOML ({e})") from None
-    known = {"study", "human", "generate", "machine", "detectors", "cross_size", "memorization"}
+    known = {"study", "human", "generate", "machine", "detectors", "cross_size", "memorization", "robustness"}
     for key in raw:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
@@ -296,5 +329,11 @@ def load_study(path: str | Path) -> StudyConfig:
         if "memorization" in raw else None
     if memo is not None and memo.reference:
         memo.reference = [_resolve_corpus(c, src, "[memorization].reference") for c in memo.reference]
+    robustness = None
+    if "robustness" in raw:
+        try:
+            robustness = _build(RobustnessSection, raw["robustness"], "[robustness]", src, ("attacks",))
+        except OvidError as e:  # an unknown attack name, from AttackConfig
+            raise OvidError(str(e) if str(e).startswith(str(src)) else f"{src}: [robustness].attacks: {e}") from None
     return StudyConfig(study=study, human=human, generate=generate, machine=machine, detectors=detectors,
-                       cross_size=cross, memorization=memo, source=src, raw=raw)
+                       cross_size=cross, memorization=memo, robustness=robustness, source=src, raw=raw)

@@ -32,6 +32,7 @@ from .config import StudyConfig, load_study
 from .corpora import Corpus, existing_corpora, generate_corpora, make_split, read_human, shown_path
 from .detection import cross_size_table, detection_tables, fpr_domain_table, gltr_examples, length_table, summary_table
 from .detectors import build_detector, detector_slug, train_texts, trained_on
+from .robustness import robustness_table
 
 say = logger("ovid report")
 
@@ -93,6 +94,8 @@ def run_study(study_path: str | Path, out_dir: str | Path, progress: bool = True
     write_table(out, "roc.csv", roc)
     if cfg.cross_size and len(corpora) > 1:
         write_table(out, "cross_size.csv", timed(timings, "cross_size", lambda: cross_size_table(cfg, corpora, split, out, cache)))
+    if cfg.robustness:
+        write_table(out, "robustness.csv", timed(timings, "robustness", lambda: robustness_table(dets, corpora, split, cfg)))
     if cfg.study.length_buckets:
         write_table(out, "length.csv", timed(timings, "length", lambda: length_table(dets, corpora, split, cfg)))
     examples = timed(timings, "gltr_examples", lambda: gltr_examples(cfg, corpora, split, out))
