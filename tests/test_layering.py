@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # its own layer or lower ones, except in INDEPENDENT layers, whose units never import each other.
 LAYERS = [
     ("ovid.", 0),  # the foundation: every module of ovid/ not named below
-    ("ovid.generate", 1), ("ovid.detect", 1), ("ovid.overlap", 1),
+    ("ovid.generate", 1), ("ovid.detect", 1), ("ovid.overlap", 1), ("ovid.attack", 1),
     ("ovid.reports.schema", 2), ("ovid.reports.render", 2),
     ("ovid.reports", 3), ("ovid.reports.memorization", 3), ("ovid.reports.study", 3),
     ("ovid.cli", 4),
