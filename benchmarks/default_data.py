@@ -60,12 +60,16 @@ if __name__ == "__main__":  # precompute both scoring models' statistics into th
     import time
 
     from ovid.detect.engine import EngineConfig, get_engine
+    from ovid.normalize import DEFAULT_RECIPE, RECIPES, normalize_texts
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--pairs", type=int, default=PAIRS)
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--normalize", default=DEFAULT_RECIPE, choices=RECIPES)
     args = ap.parse_args()
-    texts = sorted({t.text for tr, te in all_files(args.pairs).values() for t in tr + te})
+    # the statistics of the texts as the detector sees them: through its normalisation
+    texts = sorted(set(normalize_texts([t.text for tr, te in all_files(args.pairs).values() for t in tr + te],
+                                       args.normalize)))
     for m in args.models.split(","):
         t0 = time.perf_counter()
         eng = get_engine(EngineConfig(model=m, dtype="bfloat16", cache_dir=str(STATS_CACHE), compile="always"))

@@ -43,6 +43,7 @@ from ovid.corpus import read_corpus  # noqa: E402
 from ovid.detect.engine import EngineConfig, get_engine  # noqa: E402
 from ovid.detect.features import SCALAR_FEATURES, feature_vector  # noqa: E402
 from ovid.metrics import auroc_of, fpr_by_group, threshold_at_fpr  # noqa: E402
+from ovid.normalize import DEFAULT_RECIPE, normalize_texts  # noqa: E402
 from ovid.splits import document_key  # noqa: E402
 
 from _machine import describe  # noqa: E402
@@ -54,6 +55,7 @@ TARGET_FPR = 0.01
 # Pinned, not "auto": the threshold and the per-domain FPRs hold for the statistics they were
 # measured on, so every machine scores in the dtype the detector was trained in.
 DTYPE = "bfloat16"
+NORMALIZE = DEFAULT_RECIPE  # the evasion defence (ovid/normalize.py), as every detector's default
 CANDIDATES = [  # (name, scoring models, learner)
     ("smollm2 logistic", ["smollm2-135m"], "logistic"),
     ("gemma3 logistic", ["gemma3-270m"], "logistic"),
@@ -72,11 +74,12 @@ def chat_texts() -> list[Text]:
 
 
 class Features:
-    """Each scoring model's feature vectors, from the statistics cache, per text."""
+    """Each scoring model's feature vectors, from the statistics cache, per text (of the text as
+    the detector sees it: through its normalisation)."""
 
     def __init__(self, texts: list[str]):
         self.index = {t: i for i, t in enumerate(dict.fromkeys(texts))}
-        uniq = list(self.index)
+        uniq = normalize_texts(list(self.index), NORMALIZE)
         self.by_model = {}
         for m in MODELS:
             eng = get_engine(EngineConfig(model=m, dtype=DTYPE, cache_dir=str(STATS_CACHE)))
@@ -118,7 +121,8 @@ def cross_validated(train: list[Text], chat: list[Text], feats: Features, models
 
 
 def fit_detector(train: list[Text], models, learn: str):
-    det = make_detector("ensemble", models=models, learner=learn, dtype=DTYPE, cache_dir=str(STATS_CACHE))
+    det = make_detector("ensemble", models=models, learner=learn, dtype=DTYPE, cache_dir=str(STATS_CACHE),
+                        normalize=NORMALIZE)
     return det.fit([t.text for t in train], [t.label for t in train], TARGET_FPR, "platt",
                    domains=[t.domain for t in train])
 
@@ -174,10 +178,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--save", action="store_true", help="write the chosen detector to detect/shipped/default")
     ap.add_argument("--no-chat", action="store_true", help="leave the chat replies out of every candidate")
+    ap.add_argument("--pairs", type=int, default=PAIRS, help="first pairs of each file (run default_data.py with it)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     machine = describe()
-    files = all_files()
+    files = all_files(args.pairs)
     train = [t for tr, _ in files.values() for t in tr]
     test = [t for _, te in files.values() for t in te]
     # a domain's human texts are listed under each of its files: keep one copy
@@ -219,7 +224,7 @@ def main() -> None:
                "mean_tpr_at_1pct_fpr": float(table["tpr_at_1pct_fpr"].mean()),
                "threshold": det.threshold_, "fpr_by_domain_held_out": fpr, "leave_one_domain_out": lodo,
                "short_texts": short,
-               "n_train": len(fit_set), "n_test": len(test), "pairs_per_file": PAIRS, "split_seed": SPLIT_SEED,
+               "n_train": len(fit_set), "n_test": len(test), "pairs_per_file": args.pairs, "normalize": NORMALIZE, "split_seed": SPLIT_SEED,
                "seconds": round(time.perf_counter() - t0, 1),
                "machine": f"{machine['cpu']}, {machine['cores']} cores, torch {machine['torch']}",
                "command": "python benchmarks/train_default.py " + " ".join(sys.argv[1:])}
@@ -231,7 +236,7 @@ def main() -> None:
         det.cache_dir = None  # the shipped detector must not point into this checkout
         det.provenance_ = {
             "trained_by": "benchmarks/train_default.py", "data": "Fast-DetectGPT xsum/writing/squad x 5 generators "
-            f"(first {PAIRS} pairs per file), training half by article (seed {SPLIT_SEED})"
+            f"(first {args.pairs} pairs per file), training half by article (seed {SPLIT_SEED})"
             + (" + SmolLM2-135M-Instruct chat replies to training-half articles" if best["chat"] else ""),
             "candidate": best, "n_train": len(fit_set), "held_out_mean_auroc": summary["mean_auroc"],
             "held_out_fpr_by_domain": {d: v["fpr"] for d, v in fpr.items()}}
