@@ -85,18 +85,62 @@ def detectors(train, augment: list, with_default: bool) -> dict:
     return dets
 
 
+ORDER = ["none", "homoglyph", "zero_width_space", "whitespace", "upper_lower", "insert_paragraphs", "number",
+         "article_deletion", "alternative_spelling", "misspelling", "synonym", "paraphrase"]
+
+
+def summary(csv: str) -> str:
+    """Markdown tables of a results CSV: AUROC defended / undefended per detector and attack, the
+    change of the defended AUROC from clean, the FPR on attacked human texts, and TPR at 5% FPR
+    beside RAID's."""
+    df = pd.read_csv(csv)
+    out = []
+    for domain, d in df.groupby("domain", sort=False):
+        cols = [a for a in ORDER if a in set(d.attack)]
+        for what, col in (("AUROC, defences on / off", "auroc"), ("FPR on attacked human texts at the saved "
+                                                                    "threshold, defences on / off", "fpr_human_attacked")):
+            on = d[d.defence == "on"].pivot_table(index="detector", columns="attack", values=col)
+            off = d[d.defence == "off"].pivot_table(index="detector", columns="attack", values=col)
+            out.append(f"\n{domain}: {what} (n = {int(d.n_machine.max())} machine, {int(d.n_human.max())} human)\n")
+            out.append("| detector | " + " | ".join(c.replace("_", " ") for c in cols) + " |")
+            out.append("| --- |" + " --- |" * len(cols))
+            for det in on.index:
+                cells = [f"{on.loc[det, c]:.3f}" + (f" / {off.loc[det, c]:.3f}" if det in off.index else "")
+                         for c in cols]
+                out.append(f"| {det} | " + " | ".join(cells) + " |")
+        if "tpr_at_0.05" in d:
+            out.append(f"\n{domain}: TPR at 5% FPR, defences on (RAID leaderboard, all domains, in brackets)\n")
+            out.append("| detector | " + " | ".join(c.replace("_", " ") for c in cols) + " |")
+            out.append("| --- |" + " --- |" * len(cols))
+            on = d[d.defence == "on"].pivot_table(index="detector", columns="attack", values="tpr_at_0.05")
+            for det in ("fast-detectgpt", "binoculars"):
+                if det in on.index:
+                    raid = RAID_TPR_AT_5PCT[det]
+                    out.append(f"| {det} | " + " | ".join(
+                        f"{on.loc[det, c]:.2f}" + (f" ({raid[c]:.2f})" if raid.get(c) is not None else "")
+                        for c in cols) + " |")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--summary", metavar="CSV", help="print the Markdown tables of a results CSV and stop")
     ap.add_argument("--domains", default="xsum,writing")
     ap.add_argument("--attacks", default=",".join(ATTACKS))
     ap.add_argument("--pairs", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--default", action="store_true", help="also ovid:default (Gemma 3 statistics)")
     ap.add_argument("--no-augment", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated detectors to keep (default: all)")
+    ap.add_argument("--default-defended-only", action="store_true",
+                    help="ovid:default with its defences on only (off needs Gemma on every raw attacked text)")
     ap.add_argument("--lm-texts", type=int, default=25,
                     help="synonym and paraphrase (minutes per text on 2 cores): the first N machine and N human texts")
     ap.add_argument("--out", default=str(HERE / "robustness.csv"))
     args = ap.parse_args()
+    if args.summary:
+        print(summary(args.summary))
+        return
     t0 = time.perf_counter()
     attacks = [a for a in args.attacks.split(",") if a]
     lm = AttackLM(SCORER, DTYPE)
@@ -108,6 +152,8 @@ def main() -> None:
         (attack_text(a, t.text, None, args.seed, key=f"train|{i}", lm_model=lm).text, t.label, t.domain)
         for a in AUGMENT for i, t in enumerate(train)]
     dets = detectors(train, augment, args.default)
+    if args.only:
+        dets = {k: v for k, v in dets.items() if k in args.only.split(",")}
     print(f"{len(dets)} detectors ready in {time.perf_counter() - t0:.0f} s", flush=True)
     rows = []
     for domain, (_, test) in halves.items():
@@ -125,7 +171,8 @@ def main() -> None:
         for label, det in dets.items():
             td = time.perf_counter()
             got = [r | {"domain": domain}
-                   for r in robustness_rows(label, det, machine, human, attacked, TARGET_FPR, more_fprs=(0.05,))]
+                   for r in robustness_rows(label, det, machine, human, attacked, TARGET_FPR, more_fprs=(0.05,),
+                                            undefended=not (label == "ovid:default" and args.default_defended_only))]
             rows += got
             print(f"{domain} {label}: {len(got)} rows in {time.perf_counter() - td:.0f} s", flush=True)
         pd.DataFrame(rows).to_csv(args.out, index=False)  # after each domain: a partial run keeps its rows
