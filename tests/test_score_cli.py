@@ -67,6 +67,10 @@ def test_fast_detectgpt_with_smollm2_separates_real_gpt2_xl_text():
     """40 real XSum / GPT-2-XL pairs (the full 1,000-text figure is in benchmarks/RESULTS.md)."""
     recs = list(read_corpus(SHARED / "xsum_gpt2-xl.raw_data.json"))
     pick = recs[:40] + recs[500:540]
-    det = make_detector("fast-detectgpt", model="smollm2-135m", dtype="bfloat16")
-    scores = det.score([r.text for r in pick])
-    assert auroc([r.label for r in pick], scores) >= 0.75
+    texts, labels = [r.text for r in pick], [r.label for r in pick]
+    raw = make_detector("fast-detectgpt", model="smollm2-135m", dtype="bfloat16", normalize="none")
+    assert auroc(labels, raw.score(texts)) >= 0.75
+    # the default normalisation folds away the line breaks only these machine texts have (and case,
+    # digits): lower on this data, 0.773 against 0.853 on 106 held-out pairs (benchmarks/RESULTS.md)
+    folded = make_detector("fast-detectgpt", model="smollm2-135m", dtype="bfloat16")
+    assert auroc(labels, folded.score(texts)) >= 0.65
