@@ -6,6 +6,7 @@ every detector also scores with its normalisation off, side by side."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from itertools import zip_longest
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,9 @@ def robustness_rows(label: str, det, machine: list[str], human: list[str],
 
 def robustness_table(dets: dict, corpora: list[Corpus], split: Split, cfg: StudyConfig) -> pd.DataFrame:
     rb = cfg.robustness
-    machine = [r for c in corpora for r in split.test[c.name]][:rb.max_texts]
+    # taken in turn from each corpus, so a small max_texts still covers every model and decoding
+    machine = [r for group in zip_longest(*(split.test[c.name] for c in corpora)) for r in group
+               if r is not None][:rb.max_texts]
     human = split.human_test[:rb.max_texts]
     attacked = attacked_texts(cfg, machine, human)
     rows = [row for label, det in dets.items()
