@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ovid.settings import at_least, check_settings, dtype_check, setting
+from ovid.textio import DEFAULT_ENCODING, check_encoding
 
 
 def _rate(value) -> str | None:
@@ -26,6 +27,7 @@ class AttackConfig:
                                 "instruct LM (offline), or a masked LM (bert-base-cased) for synonyms and a "
                                 "DIPPER paraphraser from the Hub.")
     dtype: str = setting("auto", "Weights of the attack model.", check=dtype_check)
+    encoding: str = setting(DEFAULT_ENCODING, "Text encoding of the corpus (decoded strictly).")
 
     def __post_init__(self) -> None:
         from .registry import attack_spec
@@ -36,3 +38,4 @@ class AttackConfig:
 
             raise InputValueError("give at least one attack")
         check_settings(self)
+        check_encoding(self.encoding)

@@ -34,7 +34,7 @@ def _meta(config: AttackConfig, source: str, n: int, n_written: int, status: str
 
 
 def _identity(meta: dict) -> dict:
-    keys = ("source", "attacks", "rate", "seed", "attack_model", "dtype")
+    keys = ("source", "attacks", "rate", "seed", "attack_model", "dtype", "encoding")
     return {k: json.loads(json.dumps(meta.get(k))) for k in keys}
 
 
@@ -81,7 +81,7 @@ def attack_corpus(config: AttackConfig, source: str, out: str | Path, progress: 
     if not source.startswith(("ovid:", "hf:")) and not Path(source).exists():
         raise CorpusError(f"{source}: no such file or folder")
     out = check_output_file(out, inputs=[source])
-    records = list(read_corpus(source))
+    records = list(read_corpus(source, encoding=config.encoding))
     if not records:
         raise CorpusError(f"{source}: no texts to attack")
     n = len(records) * len(config.attacks)

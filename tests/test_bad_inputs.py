@@ -259,6 +259,8 @@ CLI = [
     ("attack-missing", "attack {u}/nope.jsonl --out {o}/a.jsonl", 2, "nope.jsonl: no such file"),
     ("attack-empty", "attack {u}/empty.jsonl --out {o}/a.jsonl", 2, "empty.jsonl: no texts to attack"),
     ("attack-broken", "attack {u}/broken.jsonl --out {o}/a.jsonl", 2, "broken.jsonl:2: invalid JSON"),
+    ("attack-latin1", "attack {u}/latin1.jsonl --out {o}/a.jsonl", 2, "latin1.jsonl:1: not UTF-8 text (byte"),
+    ("attack-encoding", "attack {u}/good.jsonl --encoding klingon --out {o}/a.jsonl", 2, "klingon"),
     ("attack-out-is-input", "attack {u}/good.jsonl --out {u}/good.jsonl", 2, "is also an input"),
     ("attack-out-is-folder", "attack {u}/good.jsonl --out {u}/notes", 2, "is a folder; give a file name"),
     ("attack-out-not-ours", "attack {u}/human.jsonl --out {u}/machine.jsonl", 2,
