@@ -8,8 +8,10 @@ from typing import Optional
 import typer
 
 from ovid.generate.config import Decoding, GenerationConfig, SamplingParams
+from ovid.watermark.config import SCHEMES, WatermarkConfig
 
 from .options import fail, field_options, option, split_list, with_options
+from .watermark_options import FIELDS, option_name, watermark_options
 
 GRID = " Comma-separated (or a family: gpt2, offline) for a grid."
 OPTIONS = [
@@ -17,12 +19,25 @@ OPTIONS = [
     *field_options(Decoding, only=("strategy",), rename={"strategy": "decoding"},
                    help_suffix={"strategy": " Comma-separated for a grid."}),
     *field_options(SamplingParams),
-    *field_options(GenerationConfig, skip=("model", "decoding")),
+    *field_options(GenerationConfig, skip=("model", "decoding", "watermark")),
+    *watermark_options(detector=False),
     option("out", Optional[Path], None, "Output JSONL (one model and one decoding)."),
     option("out_dir", Optional[Path], None, "Output folder for a grid: MODEL-DECODING.jsonl each."),
     option("progress", bool, True, "Show a progress bar."),
 ]
 KNOBS = [f.name for f in dataclasses.fields(SamplingParams)]
+
+
+def watermark_config(given: dict) -> WatermarkConfig | None:
+    """The watermark the options ask for: None without --watermark (then no other watermark option
+    may be given)."""
+    given = {k: v for k, v in given.items() if v is not None}
+    if "scheme" not in given:
+        if given:
+            name = option_name(next(iter(given)))
+            fail(f"--{name.replace('_', '-')} needs --watermark {' or --watermark '.join(SCHEMES)}")
+        return None
+    return WatermarkConfig(**given)
 
 
 def generate(*, model: str, decoding: str, out: Path | None, out_dir: Path | None, progress: bool,
@@ -34,11 +49,12 @@ def generate(*, model: str, decoding: str, out: Path | None, out_dir: Path | Non
     quiet_loading(not progress)
 
     knobs = {k: settings.pop(k) for k in KNOBS}
+    watermark = watermark_config({k: settings.pop(option_name(k)) for k in FIELDS})
     if not split_list(model) or not split_list(decoding):
         fail("give at least one --model and one --decoding")
     models = expand_models(split_list(model))
     decodings = [Decoding(strategy, **knobs) for strategy in split_list(decoding)]
-    base = GenerationConfig(model=models[0], decoding=decodings[0], **settings)
+    base = GenerationConfig(model=models[0], decoding=decodings[0], watermark=watermark, **settings)
     if len(models) * len(decodings) > 1 or out is None:
         if out_dir is None:
             fail("give --out FILE for one corpus, or --out-dir DIR for a grid of corpora")

@@ -8,7 +8,9 @@ from ovid.errors import OvidError
 from ovid.models import quiet_loading
 from ovid.settings import SettingError
 
-OPTION_NAMES = {"strategy": "decoding"}  # settings whose CLI option has another name
+from .watermark_options import NAMES as WATERMARK_NAMES
+
+OPTION_NAMES = {"strategy": "decoding", **WATERMARK_NAMES}  # settings whose CLI option has another name
 
 
 def run(command: typer.Typer, args: list[str], prog: str) -> int:

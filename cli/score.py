@@ -10,12 +10,14 @@ from ovid.detect.score_job import ScoreJob
 from ovid.settings import field_help
 
 from .options import argument, field_options, with_options
+from .watermark_options import field_name, watermark_options
 
 ENGINE_OPTIONS = ("model", "reference_model", "dtype", "max_length", "token_budget", "cache_dir")
 OPTIONS = [
     argument("files", List[str], field_help(ScoreJob, "files")),
     *field_options(ScoreJob, only=("detector",)),
     *field_options(EngineConfig, only=ENGINE_OPTIONS, unset=True),
+    *watermark_options(detector=True),
     *field_options(ScoreJob, only=("out", "target_fpr", "encoding", "progress")),
 ]
 
@@ -27,7 +29,7 @@ def score(*, files: list[str], detector: str, out: str, target_fpr: float, encod
     from ovid.models import quiet_loading
 
     quiet_loading(not progress)
-    params = {k: v for k, v in engine.items() if v is not None}
+    params = {field_name(k): v for k, v in engine.items() if v is not None}
     job = ScoreJob(files=files, out=out, detector=detector, params=params, target_fpr=target_fpr,
                    encoding=encoding, progress=progress)
     typer.echo(score_files(job))

@@ -23,6 +23,7 @@ from ovid.detect.train_job import TrainJob
 
 from .options import field_options, option, split_list, with_options
 from .runner import run
+from .watermark_options import field_name, watermark_options
 
 LIST_OPTIONS = ("--train", "--human", "--machine", "--valid")  # each takes FILE... (shell globs)
 DETECTOR_OPTIONS = [
@@ -49,6 +50,7 @@ DETECTOR_OPTIONS = [
            "(zero-width and format characters removed, NFKC, look-alike letters to Latin, whitespace) or none."),
     option("tamper_feature", Optional[bool], None, "Ensemble: add the share of characters normalisation "
            "repaired as a feature."),
+    *watermark_options(detector=True),
 ]
 OPTIONS = [*field_options(TrainJob, skip=("params",)), *DETECTOR_OPTIONS]
 DETECTOR_PARAMS = [p.name for p in DETECTOR_OPTIONS]
@@ -59,7 +61,7 @@ def train(**values) -> None:
     from ovid.detect.train_job import train_detector
 
     given = {k: values.pop(k) for k in DETECTOR_PARAMS}
-    params = {k: v for k, v in given.items() if v is not None}
+    params = {field_name(k): v for k, v in given.items() if v is not None}
     if "models" in params:
         params["models"] = split_list(params["models"])
     from ovid.models import quiet_loading

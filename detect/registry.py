@@ -19,6 +19,7 @@ _ENTRIES: dict[str, str | type] = {
     "tfidf": "ovid.detect.tfidf:TfidfDetector",
     "classifier": "ovid.detect.classifier:FineTunedClassifier",
     "ensemble": "ovid.detect.ensemble:Ensemble",
+    "watermark": "ovid.detect.watermark:WatermarkDetector",
 }
 
 

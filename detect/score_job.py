@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ovid.atomic import atomic_open
-from ovid.corpus import read_corpora
+from ovid.corpus import meta_path, read_corpora
 from ovid.errors import OvidError
 from ovid.metrics import summary
 from ovid.normalize import TAMPERING_FLAG, normalize
@@ -60,6 +60,25 @@ def resolve_detector(detector: str, params: dict):
     return make_detector(detector, **params)
 
 
+def source_flags(det, records) -> dict[str, str]:
+    """{source: flag} for the corpora whose ovid metadata tells the detector something it checks
+    (a watermark detector: the scheme, its parameters, the generating model's tokenizer)."""
+    if not hasattr(det, "source_status"):
+        return {}
+    flags = {}
+    for source in dict.fromkeys(r.source for r in records):
+        mp = meta_path(Path(source))
+        try:
+            meta = json.loads(mp.read_text(encoding="utf-8")) if mp.is_file() else None
+        except (OSError, ValueError):
+            meta = None
+        if isinstance(meta, dict) and meta.get("format") == "gpt-2-output-dataset":
+            flag = det.source_status(source, meta)
+            if flag:
+                flags[source] = flag
+    return flags
+
+
 def write_scores(rows: list[dict], out: Path) -> None:
     """JSONL, or CSV when the name ends in .csv; written atomically."""
     if out.suffix == ".csv":
@@ -85,9 +104,16 @@ def score_files(job: ScoreJob) -> str:
     if not records:
         raise OvidError(f"no texts in {', '.join(map(str, job.files))}")
     texts, ids = [r.text for r in records], [f"{r.source}:{r.id}" for r in records]
-    scores = det.score(texts, ids=ids, progress=job.progress)
-    rows = [{"id": r.id, "source": r.source, "score": float(s)} | ({"label": r.label} if r.label is not None else {})
-            for r, s in zip(records, scores)]
+    flags = source_flags(det, records)
+    if hasattr(det, "score_with_details"):  # a test with its own fields per text (p_value ...)
+        scores, details = det.score_with_details(texts, ids=ids, progress=job.progress)
+    else:
+        scores, details = det.score(texts, ids=ids, progress=job.progress), [{} for _ in texts]
+    rows = [{"id": r.id, "source": r.source, "score": float(s)} | d
+            | ({"label": r.label} if r.label is not None else {}) for r, s, d in zip(records, scores, details)]
+    for row, r in zip(rows, records):
+        if flags.get(r.source):  # e.g. texts of another tokenizer: no p-value, a flag instead
+            row.update(p_value=None, watermark=flags[r.source])
     if getattr(det, "calibration_", None):  # a calibrated detector also gives its decision
         from .calibration import apply_calibration
 
@@ -106,6 +132,14 @@ def score_files(job: ScoreJob) -> str:
         cal = det.calibration_
         line += (f"; {sum(r['machine'] for r in rows)} flagged as machine at its threshold "
                  f"(set for {cal['target_fpr']:g} FPR)")
+    tested = [row for row in rows if "p_value" in row]
+    if tested:
+        alpha = getattr(det, "alpha", 1e-3)
+        marked = sum(row["p_value"] is not None and row["p_value"] < alpha for row in tested)
+        untested = sum(row["p_value"] is None for row in tested)
+        line += f"; {marked} watermarked (p < {alpha:g})"
+        if untested:
+            line += f", {untested} not tested (too short or another tokenizer: see the watermark field)"
     if tampered:
         line += f"; {tampered} with signs of tampering (over {TAMPERING_FLAG:.0%} of characters repaired)"
     fpr = job.target_fpr

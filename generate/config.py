@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from ovid.settings import SettingError, at_least, check_settings, dtype_check, fraction, one_of, positive, setting
+from ovid.watermark.config import WatermarkConfig
 
 Strategy = Literal["pure", "top-k", "top-p", "temperature"]
 STRATEGIES: tuple[str, ...] = ("pure", "top-k", "top-p", "temperature")
@@ -93,6 +94,9 @@ class GenerationConfig(SampleSettings):
                          "from each prompt text; the sample is the reply alone (needs --prompts).")
     instruction: str = setting(DEFAULT_INSTRUCTION, "The instruction of --chat; {prompt} stands for the first "
                                "--prompt-tokens tokens of the prompt text.")
+    watermark: WatermarkConfig | None = setting(None, "Mark the samples with this watermark (default: none).")
+    record_key: bool = setting(False, "Write the watermark's secret key into the corpus's .meta.json (by "
+                               "default only the scheme and its parameters go there).")
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -100,6 +104,8 @@ class GenerationConfig(SampleSettings):
             raise SettingError("n", "is required for unconditional samples (no prompts given)")
         if self.chat and self.prompts is None:
             raise SettingError("chat", "needs prompts: the instruction is built from each prompt text")
+        if self.record_key and self.watermark is None:
+            raise SettingError("record_key", "needs a watermark: there is no key to record")
         if "{prompt}" not in self.instruction:
             raise SettingError("instruction", f"must contain {{prompt}} (where the prompt text goes), "
                                f"got {self.instruction!r}")
@@ -112,6 +118,11 @@ class GenerationConfig(SampleSettings):
         d = asdict(self)
         d["decoding"] = self.decoding.describe()
         d.pop("n")  # a resumed run may ask for more samples
+        d.pop("record_key")
+        # the key never goes here (a resumed run's samples are tested against it instead)
+        d["watermark"] = self.watermark.describe() if self.watermark else None
+        if self.watermark is None:  # as corpora were described before watermarks existed
+            d.pop("watermark")
         if not self.chat:  # as corpora were described before chat existed: they still resume
             d.pop("chat")
             d.pop("instruction")

@@ -85,7 +85,21 @@ def _record(i: int, sample, tokenizer, prompt_id: str | None, instruction: str |
     return row
 
 
-def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started: str) -> dict:
+def watermark_meta(config: GenerationConfig, vocab_size: int) -> dict | None:
+    """The scheme and its parameters (what a detector needs besides the key), the size of the
+    vocabulary the green lists are drawn from, and the key only when the user asked."""
+    if config.watermark is None:
+        return None
+    out = config.watermark.describe() | {"vocab_size": vocab_size}
+    if config.record_key:
+        out["key"] = config.watermark.key
+        if config.watermark.synthid_keys is not None:
+            out["synthid_keys"] = list(config.watermark.synthid_keys)
+    return out
+
+
+def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started: str,
+          vocab_size: int | None = None) -> dict:
     spec = resolve(config.model)
     return {"format": "gpt-2-output-dataset", "model": config.model, "hub_id": spec.hub_id,
             "params": spec.params, "decoding": config.decoding.describe(),
@@ -93,6 +107,7 @@ def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started
             "prompt_source": config.prompts, "prompt_tokens": config.prompt_tokens if config.prompts else None,
             "chat": config.chat, "instruction": config.instruction if config.chat else None,
             "seed": config.seed, "batch_size": config.batch_size, "dtype": config.dtype,
+            **({"watermark": watermark_meta(config, vocab_size)} if config.watermark else {}),
             "identity": config.identity(), "ovid_version": __version__, "started": started,
             "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "status": status}
 
@@ -127,6 +142,31 @@ def _check_resumable(out: Path, config: GenerationConfig) -> str | None:
     return meta.get("started")
 
 
+def check_same_key(out: Path, config: GenerationConfig, tokenizer, vocab_size: int) -> None:
+    """A resumed watermarked corpus must go on with the key it began with. The meta holds no key,
+    so the samples already written are tested with this one, pooled: with the right key their
+    p-value is tiny, with another it is a uniform draw."""
+    from ovid.watermark.schemes import watermark_test
+
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+    ids = [tokenizer(r.get("continuation", r["text"]), add_special_tokens=False).input_ids for r in rows]
+    test = watermark_test(ids, config.watermark, vocab_size)
+    trials, successes = int(test.trials.sum()), int(test.successes.sum())
+    if trials < MIN_POOLED_TRIALS:
+        return
+    from ovid.watermark.stats import binomial_p_value
+
+    p = float(binomial_p_value(successes, trials, test.null_rate))
+    if p > WRONG_KEY_P:
+        raise OvidError(f"{out}: the {len(rows)} samples already there do not carry this watermark (pooled "
+                        f"p-value {p:.2g}); they were made with another --watermark-key. Use that key, "
+                        f"another --out, or delete the file to start over")
+
+
+MIN_POOLED_TRIALS = 64  # fewer scored tokens than this: too little to judge the key by
+WRONG_KEY_P = 0.01  # the right key gives p-values many orders below this on 64+ tokens
+
+
 def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = True) -> tuple[Path, dict]:
     """Generate `config.n` samples into `out` (gpt-2-output-dataset JSONL + `.meta.json`).
 
@@ -150,9 +190,12 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
     else:
         prompts = [(None, [doc_id], None)]
     done = repair_jsonl(out)
+    vocab_size = model.config.get_text_config().vocab_size
+    if config.watermark is not None and done:
+        check_same_key(out, config, tokenizer, vocab_size)
     # a file that already holds more samples than asked keeps them, and its meta says so
     n = max(config.n if config.n is not None else len(prompts), done)
-    write_json(meta_path(out), _meta(config, n, "running", min(done, n), started))
+    write_json(meta_path(out), _meta(config, n, "running", min(done, n), started, vocab_size))
     bs = config.batch_size
     bar = tqdm(total=n, initial=min(done, n), unit="sample", disable=not progress, file=sys.stderr,
                desc=out.name)
@@ -161,7 +204,8 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
         idx = range(b * bs, min((b + 1) * bs, n))
         batch_prompts = [prompts[i % len(prompts)] for i in idx]
         samples = sample_batch(model, [p for _, p, _ in batch_prompts], config.decoding,
-                               config.max_tokens, stops, seed=config.seed * 1_000_003 + b)
+                               config.max_tokens, stops, seed=config.seed * 1_000_003 + b,
+                               watermark=config.watermark)
         rows = [_record(i, s, tokenizer, pid, instr) for i, s, (pid, _, instr) in zip(idx, samples, batch_prompts)
                 if i >= done]
         append_jsonl(out, rows)
@@ -170,6 +214,6 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
         bar.set_postfix(tok_s=f"{new_tokens / (time.perf_counter() - t0):.1f}")
     bar.close()
     written = repair_jsonl(out)
-    meta = _meta(config, n, "complete", written, started)
+    meta = _meta(config, n, "complete", written, started, vocab_size)
     write_json(meta_path(out), meta)
     return out, meta

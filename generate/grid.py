@@ -23,10 +23,11 @@ def expand_models(names: Sequence[str]) -> list[str]:
     return out
 
 
-def corpus_name(model: str, decoding: Decoding) -> str:
-    """Predictable file name: `gpt2-xl-k40.jsonl`, `smollm2-135m-pure.jsonl`."""
+def corpus_name(model: str, decoding: Decoding, watermark: str | None = None) -> str:
+    """Predictable file name: `gpt2-xl-k40.jsonl`, `smollm2-135m-pure.jsonl`, and with a
+    watermark `smollm2-135m-pure-kgw.jsonl`."""
     safe = model.replace("/", "_").replace(".gguf", "")
-    return f"{Path(safe).name}-{decoding.tag}.jsonl"
+    return f"{Path(safe).name}-{decoding.tag}{'-' + watermark if watermark else ''}.jsonl"
 
 
 def is_corpus_folder(folder: Path) -> bool:
@@ -45,5 +46,6 @@ def sample_grid(base: GenerationConfig, models: Sequence[str], decodings: Sequen
     for model in expand_models(models):
         for dec in decodings:
             cfg = replace(base, model=model, decoding=dec)
-            results.append(sample_corpus(cfg, Path(out_dir) / corpus_name(model, dec), progress))
+            name = corpus_name(model, dec, base.watermark.scheme if base.watermark else None)
+            results.append(sample_corpus(cfg, Path(out_dir) / name, progress))
     return results

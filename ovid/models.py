@@ -436,3 +436,36 @@ def document_token_id(name: str) -> int:
         if tid is not None:
             return tid
     raise ModelUnavailable(f"{name}: the tokenizer has neither a BOS nor an EOS token to start from")
+
+
+@functools.lru_cache(maxsize=8)
+def model_vocab_size(name: str) -> int:
+    """The width of the model's output layer (its config's vocab_size, which may exceed the
+    tokenizer's): what a watermark's green lists are drawn over, here as in transformers'
+    `generate(watermarking_config=...)`. Read from the config alone, or from the dense copy of a
+    packaged GGUF model when one is cached (parsing the GGUF file takes ~20 s)."""
+    from transformers import AutoConfig
+
+    spec = resolve(name)
+    for part in ("bfloat16", "float32", "float16"):
+        cached = _dense_cache(spec, part)
+        if cached is not None and (cached / CACHE_DONE).exists() and (cached / "config.json").exists():
+            cfg = json.loads((cached / "config.json").read_text(encoding="utf-8"))
+            return int(cfg.get("text_config", cfg)["vocab_size"])
+    where, extra = _source(spec)
+    try:
+        with _loading():
+            cfg = AutoConfig.from_pretrained(where, **extra)
+    except OSError as e:
+        raise ModelUnavailable(f"cannot load {spec.name}'s config: {str(e).strip().splitlines()[0]}") from e
+    return int(cfg.get_text_config().vocab_size)
+
+
+def same_tokenizer(a: str, b: str) -> bool:
+    """Whether two models tokenize alike (same vocabulary); False when one cannot be loaded."""
+    if resolve(a) == resolve(b):
+        return True
+    try:
+        return load_tokenizer(a).get_vocab() == load_tokenizer(b).get_vocab()
+    except Exception:  # noqa: BLE001 - a model that cannot be loaded here cannot be shown to match
+        return False

@@ -42,7 +42,13 @@ def test_generate_options_are_the_generation_settings():
     for name, value in expected.items():
         if name != "decoding" or value == "pure":
             assert opts[name] == value, name
-    assert set(opts) == (set(expected) | {"out", "out_dir", "progress"})
+    # the watermark's options are WatermarkConfig's fields, unset unless given (no watermark)
+    from ovid.cli.watermark_options import option_name
+    from ovid.watermark.config import WatermarkConfig
+
+    marks = {option_name(f.name) for f in dataclasses.fields(WatermarkConfig)}
+    assert set(opts) == (set(expected) | {"out", "out_dir", "progress"} | marks)
+    assert all(opts[m] is None for m in marks)
     assert opts["max_tokens"] == 256 and opts["prompt_tokens"] == 30
 
 
@@ -55,7 +61,9 @@ def test_bloom_and_train_options_are_their_jobs_fields():
 def test_detector_options_leave_the_detectors_defaults_alone():
     """Only given detector options are passed on (all default to None), and every parameter of
     every registered detector has an option."""
-    opts = cli_defaults(train_cli.DETECTOR_OPTIONS)
+    from ovid.cli.watermark_options import field_name
+
+    opts = {field_name(k): v for k, v in cli_defaults(train_cli.DETECTOR_OPTIONS).items()}
     assert set(opts.values()) == {None}
     for name in detector_names():
         missing = set(detector_class(name).param_names()) - set(opts) - {"seed"}

@@ -35,6 +35,8 @@ def params_for(name, tiny_lm, tiny_encoder=None):
         return {"backbone": tiny_encoder, "max_length": 24, "epochs": 2, "batch_size": 8, "lr": 1e-3}
     if name == "ensemble":
         return {"models": [tiny_lm]}
+    if name == "watermark":
+        return {"model": tiny_lm, "key": 12345}
     return {"model": tiny_lm}
 
 

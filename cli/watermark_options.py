@@ -1,0 +1,42 @@
+"""The watermark's options, built from `WatermarkConfig` (ovid/watermark/config.py) for the
+commands that take them: `ovid generate` (to mark), `ovid score` and `detect-train` (to detect)."""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Optional
+
+from ovid.settings import field_help
+from ovid.watermark.config import WatermarkConfig
+
+from .options import field_options, option
+
+NAMES = {"scheme": "watermark", "key": "watermark_key"}  # CLI spellings of WatermarkConfig's fields
+FIELDS = [f.name for f in dataclasses.fields(WatermarkConfig)]
+
+
+def watermark_options(detector: bool) -> list[inspect.Parameter]:
+    """--watermark, --watermark-key and the scheme's parameters, all unset unless given; for a
+    detector also --alpha and --min-tokens."""
+    if detector:
+        scheme = option("watermark", Optional[str], None, "watermark detector: the scheme, kgw or synthid.",
+                        show_default="kgw")
+    else:
+        scheme = option("watermark", Optional[str], None, field_help(WatermarkConfig, "scheme")
+                        + " Default: no watermark.", show_default=False)
+    opts = [scheme, *field_options(WatermarkConfig, skip=("scheme",), rename=NAMES, unset=True)]
+    if detector:
+        opts += [option("alpha", Optional[float], None, "watermark detector: the p-value below which a text "
+                        "counts as watermarked.", show_default="0.001"),
+                 option("min_tokens", Optional[int], None, "watermark detector: fewest scored n-grams to test "
+                        "a text; shorter texts are flagged too-short.", show_default="16")]
+    return opts
+
+
+def option_name(field: str) -> str:
+    return NAMES.get(field, field)
+
+
+def field_name(option: str) -> str:
+    """The WatermarkConfig field (or detector parameter) an option sets."""
+    return {v: k for k, v in NAMES.items()}.get(option, option)
