@@ -25,6 +25,19 @@ TABLES: dict[str, list[str]] = {
     # and the held-out human texts under the same attack at the detector's saved threshold
     "robustness.csv": ["detector", "attack", "level", "defence", "n_human", "n_machine", "auroc", "tpr",
                        "fpr_human_attacked", "fpr_human_clean", "threshold"],
+    # a study's [watermark] section: per generating model and scheme, the exact test (a text is
+    # marked when p < the section's fpr) on the samples cut to `length` tokens (max_tokens: uncut)
+    # or under an attack (at max_tokens): TPR over the marked samples, FPR over the plain samples of
+    # the same prompts and over the human texts, AUROC of the test's z against each, median z
+    "watermark.csv": ["model", "scheme", "attack", "level", "length", "n", "tpr", "fpr_plain", "fpr_human",
+                      "auroc_plain", "auroc_human", "median_z"],
+    # the samples' quality: perplexity under another model (per text, then median and mean),
+    # distinct-1/2/3 over whitespace words pooled over the set, mean words; scheme "none": plain
+    "watermark_quality.csv": ["model", "scheme", "quality_model", "n", "ppl_median", "ppl_mean", "distinct_1",
+                              "distinct_2", "distinct_3", "words_mean"],
+    # the study's post-hoc detectors on the same samples: human texts against the marked and the
+    # plain samples
+    "watermark_posthoc.csv": ["model", "scheme", "detector", "auroc_marked", "auroc_plain"],
     # ROC curve points per detector, all machine corpora pooled against the human test texts
     "roc.csv": ["detector", "fpr", "tpr"],
     # per-document 8-gram overlap with the reference corpus; group e.g. "smollm2-135m top-k",

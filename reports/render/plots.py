@@ -275,3 +275,53 @@ def plot_robustness(df: pd.DataFrame, path: str | Path) -> Path:
     axes[0].set_ylabel("AUROC")
     _legend_outside(fig, axes)
     return _save(fig, path)
+
+
+def plot_watermark_length(df: pd.DataFrame, path: str | Path) -> Path:
+    """From watermark.csv (rows without an attack): TPR at the test's level against text length
+    (tokens, log2 x), one panel per generating model, one line per scheme; the share of plain
+    samples the test flags dashed in the same colour."""
+    clean = df[df.attack == "none"]
+    models = list(dict.fromkeys(clean.model))
+    schemes = list(dict.fromkeys(clean.scheme))
+    colors = _palette(schemes)
+    fig, axes = _figure(len(models), ncols=2, panel=(5.2, 3.4))
+    for ax, model in zip(axes, models):
+        rows = clean[clean.model == model]
+        for scheme in schemes:
+            r = rows[rows.scheme == scheme].sort_values("length")
+            ax.plot(r.length, r.tpr, marker="o", ms=3, lw=1.5, color=colors[scheme], label=f"{scheme}: TPR")
+            ax.plot(r.length, r.fpr_plain, ls="--", lw=1, color=colors[scheme], label=f"{scheme}: FPR (plain)")
+        _log_axis_at(ax, clean.length, lambda v: f"{v:g}", base=2, pad=1.2)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("text length (tokens)")
+        ax.set_title(model, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("share with p below the level")
+    _legend_outside(fig, axes)
+    return _save(fig, path)
+
+
+def plot_watermark_attacks(df: pd.DataFrame, path: str | Path) -> Path:
+    """From watermark.csv: TPR at the test's level with no attack and under each attack (the
+    samples uncut), one panel per generating model, one marker series per scheme."""
+    full = df[df.length == df.length.max()]
+    models = list(dict.fromkeys(full.model))
+    schemes = list(dict.fromkeys(full.scheme))
+    attacks = list(dict.fromkeys(full.attack))
+    colors = _palette(schemes)
+    fig, axes = _figure(len(models), ncols=2, panel=(5.6, 3.4))
+    x = np.arange(len(attacks))
+    width = 0.8 / max(len(schemes), 1)
+    for ax, model in zip(axes, models):
+        rows = full[full.model == model]
+        for i, scheme in enumerate(schemes):
+            r = rows[rows.scheme == scheme].set_index("attack").reindex(attacks)
+            ax.bar(x + (i - (len(schemes) - 1) / 2) * width, r.tpr, width, color=colors[scheme], label=scheme)
+        ax.set_xticks(x, [a.replace("_", " ") for a in attacks], rotation=45, ha="right", fontsize=8)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(model, fontsize=10)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0].set_ylabel("TPR at the test's level")
+    _legend_outside(fig, axes)
+    return _save(fig, path)

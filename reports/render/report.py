@@ -12,6 +12,7 @@ from .html_page import render_html
 from .markdown_page import render_markdown
 from .robustness_sections import robustness_blocks
 from .study_sections import gltr_blocks, memorization_blocks, reproducibility_blocks
+from .watermark_sections import watermark_blocks
 
 FIGURES = "figures"
 
@@ -19,7 +20,7 @@ FIGURES = "figures"
 def report_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
     """Every block of the report, in page order; writes the figures into `figures_dir`."""
     return (summary_blocks(data) + detection_blocks(data, figures_dir) + robustness_blocks(data, figures_dir)
-            + transfer_blocks(data, figures_dir) + roc_blocks(data, figures_dir)
+            + watermark_blocks(data, figures_dir) + transfer_blocks(data, figures_dir) + roc_blocks(data, figures_dir)
             + gltr_blocks(data) + memorization_blocks(data, figures_dir)
             + reproducibility_blocks(data))
 

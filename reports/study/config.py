@@ -12,6 +12,9 @@ reports/memorization/control.py).
     [[detectors]]    name = "fast-detectgpt", plus that detector's parameters
     [cross_size]     detector = "tfidf"   (a trained detector; fitted per corpus, tested on all)
     [robustness]     attacks, rate, seed, attack_model, undefended, max_texts  (detection under attack)
+    [watermark]      models, schemes, key, gamma, delta, context_width, seeding_scheme, ngram_len, depth,
+                     decoding, n, max_tokens, prompt_tokens, batch_size, seed, dtype, lengths, fpr,
+                     attacks, rate, attack_seed, attack_model, quality_models, posthoc
     [memorization]   reference, reference_fraction, n, fpr, prompt_tokens, max_tokens, batch_size,
                      control, control_model, control_texts, control_steps, control_lr, control_tokens,
                      control_batch_size
@@ -43,6 +46,7 @@ from ovid.settings import (
     type_ok,
 )
 from ovid.textio import read_text
+from ovid.watermark.config import SCHEMES, WatermarkConfig
 
 from ..memorization.control import ControlConfig
 
@@ -151,6 +155,87 @@ class RobustnessSection:
         return AttackConfig(attacks=tuple(self.attacks), rate=self.rate, seed=self.seed, attack_model=self.attack_model)
 
 
+_MARK = WatermarkConfig(key=15485863)
+_SAMPLE = SampleSettings()
+
+
+@dataclass(kw_only=True)
+class WatermarkSection:
+    """[watermark]: for each model, samples with each scheme and plain samples from the same
+    prompts (the first held-out human texts); each scheme's test against length, under attack, its
+    quality cost, and the post-hoc detectors on the same samples. The scheme keys are
+    `WatermarkConfig`'s (ovid/watermark/config.py), the sampling keys `SampleSettings`' and the
+    attack keys `AttackConfig`'s."""
+    models: list[str] = setting(factory=lambda: ["smollm2-135m"], help="Models that generate (each its own samples).")
+    schemes: list[str] = setting(factory=lambda: list(SCHEMES), help="Watermark schemes: kgw, synthid.",
+                                 check=each(lambda s: None if s in SCHEMES else f"must be kgw or synthid, got {s!r}"))
+    # a study's key is no secret: it is in the study file (transformers' default key)
+    key: int = setting(_MARK.key, field_help(WatermarkConfig, "key"))
+    gamma: float = setting(_MARK.gamma, field_help(WatermarkConfig, "gamma"))
+    delta: float = setting(_MARK.delta, field_help(WatermarkConfig, "delta"))
+    context_width: int = setting(_MARK.context_width, field_help(WatermarkConfig, "context_width"))
+    seeding_scheme: str = setting(_MARK.seeding_scheme, field_help(WatermarkConfig, "seeding_scheme"))
+    ngram_len: int = setting(_MARK.ngram_len, field_help(WatermarkConfig, "ngram_len"))
+    depth: int = setting(_MARK.depth, field_help(WatermarkConfig, "depth"))
+    # top-k 40 (the GPT-2 release's samples): SynthID then marks 40 candidates a step, not the
+    # whole vocabulary, which on a CPU is the difference between minutes and an hour
+    decoding: str = setting("top-k", field_help(Decoding, "strategy"))
+    n: int = setting(64, "Prompts (the first held-out human texts), one watermarked and one plain sample each.",
+                     check=at_least(1))
+    max_tokens: int = setting(256, field_help(SampleSettings, "max_tokens"), check=at_least(1))
+    prompt_tokens: int = setting(_SAMPLE.prompt_tokens, field_help(SampleSettings, "prompt_tokens"), check=at_least(1))
+    batch_size: int = setting(_SAMPLE.batch_size, field_help(SampleSettings, "batch_size"), check=at_least(1))
+    seed: int = setting(_SAMPLE.seed, field_help(SampleSettings, "seed"), check=at_least(0))
+    dtype: str = setting(_SAMPLE.dtype, field_help(SampleSettings, "dtype"))
+    lengths: list[int] = setting(factory=lambda: [16, 32, 64, 128, 256], help="Text lengths (generating model's "
+                                 "tokens) at which detection is measured.", check=each(at_least(1)))
+    fpr: float = setting(1e-3, "The test's level: a text is watermarked when p < fpr (TPR is reported at it).",
+                         check=fraction())
+    attacks: list[str] = setting(factory=lambda: ["homoglyph", "zero_width_space", "alternative_spelling",
+                                                  "article_deletion", "synonym", "paraphrase"],
+                                 help="Attacks on the watermarked samples (ovid attack's names).")
+    rate: float | None = setting(None, field_help(AttackConfig, "rate"))
+    attack_seed: int = setting(_ATTACK.seed, field_help(AttackConfig, "seed"), check=at_least(0))
+    attack_model: str = setting(_ATTACK.attack_model, field_help(AttackConfig, "attack_model"))
+    quality_models: list[str] = setting(factory=lambda: ["gemma3-270m", "smollm2-135m"],
+                                        help="Perplexity is measured with the first of these that is not the "
+                                             "generating model.")
+    posthoc: bool = setting(True, "Also score the samples with the study's [[detectors]].")
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+        for scheme in self.schemes:
+            self.watermark_config(scheme)
+        self.decoding_config()
+        try:
+            self.attack_config()
+        except SettingError as e:
+            raise SettingError({"seed": "attack_seed"}.get(e.field, e.field), e.problem) from None
+
+    def watermark_config(self, scheme: str) -> WatermarkConfig:
+        return WatermarkConfig(scheme=scheme, **{f: getattr(self, f) for f in (
+            "key", "gamma", "delta", "context_width", "seeding_scheme", "ngram_len", "depth")})
+
+    def decoding_config(self) -> Decoding:
+        try:
+            return Decoding(self.decoding)
+        except SettingError as e:
+            raise SettingError("decoding", e.problem) from None
+
+    def attack_config(self) -> AttackConfig:
+        return AttackConfig(attacks=tuple(self.attacks), rate=self.rate, seed=self.attack_seed,
+                            attack_model=self.attack_model)
+
+    def generation_config(self, model: str, scheme: str | None, prompts: str) -> GenerationConfig:
+        return GenerationConfig(model=model, decoding=self.decoding_config(), prompts=prompts, n=self.n,
+                                max_tokens=self.max_tokens, prompt_tokens=self.prompt_tokens,
+                                batch_size=self.batch_size, seed=self.seed, dtype=self.dtype,
+                                watermark=self.watermark_config(scheme) if scheme else None)
+
+    def quality_model(self, generator: str) -> str:
+        return next((m for m in self.quality_models if m != generator), self.quality_models[0])
+
+
 _CONTROL = ControlConfig()
 _BLOOM = BloomBuildConfig()
 
@@ -200,6 +285,7 @@ class StudyConfig:
     cross_size: CrossSizeSection | None
     memorization: MemorizationSection | None
     robustness: RobustnessSection | None
+    watermark: WatermarkSection | None
     source: Path  # the TOML file
     raw: dict  # the parsed TOML, for study.json
 
@@ -254,7 +340,8 @@ def load_study(path: str | Path) -> StudyConfig:
         raw = tomllib.loads(read_text(src))
     except tomllib.TOMLDecodeError as e:
         raise OvidError(f"{src}: invalid TOML ({e})") from None
-    known = {"study", "human", "generate", "machine", "detectors", "cross_size", "memorization", "robustness"}
+    known = {"study", "human", "generate", "machine", "detectors", "cross_size", "memorization", "robustness",
+             "watermark"}
     for key in raw:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
@@ -335,5 +422,13 @@ def load_study(path: str | Path) -> StudyConfig:
             robustness = _build(RobustnessSection, raw["robustness"], "[robustness]", src, ("attacks",))
         except OvidError as e:  # an unknown attack name, from AttackConfig
             raise OvidError(str(e) if str(e).startswith(str(src)) else f"{src}: [robustness].attacks: {e}") from None
+    watermark = None
+    if "watermark" in raw:
+        try:
+            watermark = _build(WatermarkSection, raw["watermark"], "[watermark]", src,
+                               ("attacks", "models", "schemes", "quality_models"))
+        except OvidError as e:  # an unknown attack name, from AttackConfig
+            raise OvidError(str(e) if str(e).startswith(str(src)) else f"{src}: [watermark].attacks: {e}") from None
     return StudyConfig(study=study, human=human, generate=generate, machine=machine, detectors=detectors,
-                       cross_size=cross, memorization=memo, robustness=robustness, source=src, raw=raw)
+                       cross_size=cross, memorization=memo, robustness=robustness, watermark=watermark,
+                       source=src, raw=raw)

@@ -33,6 +33,7 @@ from .corpora import Corpus, existing_corpora, generate_corpora, make_split, rea
 from .detection import cross_size_table, detection_tables, fpr_domain_table, gltr_examples, length_table, summary_table
 from .detectors import build_detector, detector_slug, train_texts, trained_on
 from .robustness import robustness_table
+from .watermark import watermark_tables
 
 say = logger("ovid report")
 
@@ -96,6 +97,11 @@ def run_study(study_path: str | Path, out_dir: str | Path, progress: bool = True
         write_table(out, "cross_size.csv", timed(timings, "cross_size", lambda: cross_size_table(cfg, corpora, split, out, cache)))
     if cfg.robustness:
         write_table(out, "robustness.csv", timed(timings, "robustness", lambda: robustness_table(dets, corpora, split, cfg)))
+    if cfg.watermark:
+        marks, quality, posthoc = timed(timings, "watermark", lambda: watermark_tables(cfg, split, dets, out, progress))
+        write_table(out, "watermark.csv", marks)
+        write_table(out, "watermark_quality.csv", quality)
+        write_table(out, "watermark_posthoc.csv", posthoc)
     if cfg.study.length_buckets:
         write_table(out, "length.csv", timed(timings, "length", lambda: length_table(dets, corpora, split, cfg)))
     examples = timed(timings, "gltr_examples", lambda: gltr_examples(cfg, corpora, split, out))
