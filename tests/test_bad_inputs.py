@@ -272,6 +272,47 @@ CLI = [
     # download
     ("download-unknown-dataset", "download --dataset webtxt --out-dir {o}/dl", 2, "unknown dataset(s) webtxt"),
     ("download-unknown-split", "download --dataset webtext --split dev --out-dir {o}/dl", 2, "unknown split(s) dev"),
+    # watermarks: generate's options, then the detector's (all refused before a model loads)
+    ("generate-watermark-no-key", "generate -n 2 --watermark kgw --out {o}/g.jsonl", 2, "--watermark-key is required"),
+    ("generate-watermark-key-text", "generate -n 2 --watermark kgw --watermark-key abc --out {o}/g.jsonl", 2,
+     "Invalid value for '--watermark-key'"),
+    ("generate-watermark-key-negative", "generate -n 2 --watermark kgw --watermark-key -5 --out {o}/g.jsonl", 2,
+     "--watermark-key must be an integer in [0, 2**63 - 1], got -5"),
+    ("generate-watermark-key-huge", "generate -n 2 --watermark kgw --watermark-key 9223372036854775808 "
+     "--out {o}/g.jsonl", 2, "--watermark-key must be an integer in [0, 2**63 - 1]"),
+    ("generate-watermark-unknown", "generate -n 2 --watermark redlist --watermark-key 1 --out {o}/g.jsonl", 2,
+     "--watermark must be one of kgw, synthid, got 'redlist'"),
+    ("generate-gamma-alone", "generate -n 2 --gamma 0.5 --out {o}/g.jsonl", 2,
+     "--gamma needs --watermark kgw or --watermark synthid"),
+    ("generate-gamma-1", "generate -n 2 --watermark kgw --watermark-key 1 --gamma 1 --out {o}/g.jsonl", 2,
+     "--gamma must be in (0, 1), got 1.0"),
+    ("generate-delta-0", "generate -n 2 --watermark kgw --watermark-key 1 --delta 0 --out {o}/g.jsonl", 2,
+     "--delta must be > 0"),
+    ("generate-seeding", "generate -n 2 --watermark kgw --watermark-key 1 --seeding-scheme minhash "
+     "--out {o}/g.jsonl", 2, "--seeding-scheme must be one of lefthash, selfhash"),
+    ("generate-ngram-len-1", "generate -n 2 --watermark synthid --watermark-key 1 --ngram-len 1 --out {o}/g.jsonl", 2,
+     "--ngram-len must be >= 2"),
+    ("generate-synthid-keys-repeated", "generate -n 2 --watermark synthid --synthid-keys 3 --synthid-keys 3 "
+     "--out {o}/g.jsonl", 2, "--synthid-keys must not repeat a key"),
+    ("generate-synthid-keys-kgw", "generate -n 2 --watermark kgw --watermark-key 1 --synthid-keys 3 "
+     "--out {o}/g.jsonl", 2, "--synthid-keys apply to the synthid scheme only"),
+    ("generate-record-key-alone", "generate -n 2 --record-key --out {o}/g.jsonl", 2,
+     "--record-key needs a watermark"),
+    ("score-watermark-no-key", "score {u}/good.jsonl --detector watermark --out {o}/s.jsonl", 2, "key is required"),
+    ("score-watermark-key-negative", "score {u}/good.jsonl --detector watermark --watermark-key -1 --out {o}/s.jsonl",
+     2, "key must be an integer in [0, 2**63 - 1], got -1"),
+    ("score-watermark-scheme", "score {u}/good.jsonl --detector watermark --watermark kwg --watermark-key 1 "
+     "--out {o}/s.jsonl", 2, "scheme must be one of kgw, synthid, got 'kwg'"),
+    ("score-watermark-alpha", "score {u}/good.jsonl --detector watermark --watermark-key 1 --alpha 1.5 "
+     "--out {o}/s.jsonl", 2, "alpha must be in (0, 1), got 1.5"),
+    ("score-watermark-min-tokens", "score {u}/good.jsonl --detector watermark --watermark-key 1 --min-tokens 0 "
+     "--out {o}/s.jsonl", 2, "min_tokens must be an integer >= 1, got 0"),
+    ("score-watermark-no-model", "score {u}/good.jsonl --detector watermark --watermark-key 1 --model {u}/nomodel "
+     "--out {o}/s.jsonl", 2, "nomodel' does not exist"),
+    ("score-gamma-other-detector", "score {u}/good.jsonl --detector fast-detectgpt --gamma 0.5 --out {o}/s.jsonl", 2,
+     "takes no parameter gamma"),
+    ("train-watermark-key", "train --detector watermark --watermark-key x --train {u}/good.jsonl --out {o}/d", 2,
+     "Invalid value for '--watermark-key'"),
 ]
 
 
@@ -348,6 +389,13 @@ API = [
     ("tfidf-C", lambda: make_detector("tfidf", C=0), InputValueError, "C must be > 0"),
     ("normalize", lambda: make_detector("fast-detectgpt", normalize="nfc"), InputValueError,
      "normalize must be one of none, repair, fold, got 'nfc'"),
+    ("watermark-key", lambda: make_detector("watermark", key="secret"), InputValueError,
+     "key must be an integer in [0, 2**63 - 1], got 'secret'"),
+    ("watermark-no-key", lambda: make_detector("watermark"), InputValueError, "key is required"),
+    ("watermark-synthid-keys", lambda: make_detector("watermark", scheme="synthid", synthid_keys=[]), InputValueError,
+     "synthid_keys must list at least one key"),
+    ("watermark-texts", lambda: make_detector("watermark", key=1).test("one text"), InputTypeError,
+     "got a single string; pass [text]"),
     ("attack-name", lambda: attack_text("synonyms", "a text"), InputValueError, "did you mean synonym"),
     ("ensemble-learner", lambda: make_detector("ensemble", learner="forest"), InputValueError,
      "learner must be one of logistic, gbm"),

@@ -20,7 +20,8 @@ from ovid.reports.schema import TABLES
 
 CHROMIUM = Path("/usr/bin/chromium")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-FIGURES = {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png", "robustness.png"}
+FIGURES = {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png", "robustness.png",
+           "watermark_length.png", "watermark_attacks.png"}
 MODELS = {"smollm2-135m": 135e6, "gemma3-270m": 268e6}
 DECODINGS = {"top-k": "k40", "pure": "pure"}
 DETECTORS = ["fast-detectgpt", "binoculars", "gltr"]
@@ -86,6 +87,20 @@ def fake_study(root: Path) -> Path:
          0.0 if d == "on" else 0.4, "fpr_human_clean": 0.0, "threshold": 1.0}
         for i, det in enumerate(DETECTORS) for d in ("on", "off")
         for a, lvl in (("none", "none"), ("homoglyph", "character"), ("synonym", "word"))])
+    write_table(tables, "watermark.csv", [
+        {"model": m, "scheme": sc, "attack": a, "level": lvl, "length": n, "n": 64,
+         "tpr": min(1.0, n / 128) * (0.5 if a == "paraphrase" else 1.0), "fpr_plain": 0.0, "fpr_human": 0.0,
+         "auroc_plain": 0.99, "auroc_human": 0.995, "median_z": n / 16}
+        for m in MODELS for sc in ("kgw", "synthid")
+        for a, lvl, lengths in (("none", "none", (16, 64, 256)), ("paraphrase", "paraphrase", (256,)))
+        for n in lengths])
+    write_table(tables, "watermark_quality.csv", [
+        {"model": m, "scheme": sc, "quality_model": "gemma3-270m", "n": 64, "ppl_median": 20.0 + i,
+         "ppl_mean": 25.0 + i, "distinct_1": 0.6, "distinct_2": 0.9, "distinct_3": 0.97, "words_mean": 180.0}
+        for m in MODELS for i, sc in enumerate(("none", "kgw", "synthid"))])
+    write_table(tables, "watermark_posthoc.csv", [
+        {"model": m, "scheme": sc, "detector": "gltr", "auroc_marked": 0.8125, "auroc_plain": 0.85}
+        for m in MODELS for sc in ("kgw", "synthid")])
     groups = {"memorised control": [0.98, 1.0, 0.99], "smollm2-135m top-k": [0.0, 0.0, 0.01, 0.2],
               "human (held out)": [0.0, 0.005, 0.03]}
     docs = [{"group": g, "id": f"{g[:5]}-{j}", "n_ngrams": 120, "overlap": o}
@@ -251,7 +266,7 @@ def test_report_in_headless_chromium(rendered, tmp_path):
     assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
     csv_rows = {n: len(pd.read_csv(rendered / "tables" / n)) for n in
                 ("summary.csv", "detection.csv", "fpr_by_domain.csv", "overlap_summary.csv", "overlap_spans.csv",
-                 "robustness.csv")}
+                 "robustness.csv", "watermark.csv", "watermark_quality.csv", "watermark_posthoc.csv")}
     assert seen["tables"] == csv_rows
 
     shot = tmp_path / "shot.png"
@@ -280,6 +295,19 @@ def test_detection_under_attack_shows_both_defences_and_the_change(rendered):
         ["gltr", "homoglyph", "character", "off", "0.630", "-0.250", "0.500", "0.400", "0.000"]]
 
 
+def test_watermark_section_shows_length_attacks_quality_and_posthoc(rendered):
+    html_text, md = page(rendered)
+    for text in (html_text, md):
+        assert "Watermarks" in text and "watermark_length.png" in text and "watermark_attacks.png" in text
+        assert "tables/watermark_quality.csv" in text and "tables/watermark_posthoc.csv" in text
+    model = next(iter(MODELS))
+    row = next(line for line in md.splitlines() if line.startswith(f"| {model} | kgw | paraphrase |"))
+    assert [c.strip() for c in row.split("|")[1:-1]] == [
+        model, "kgw", "paraphrase", "paraphrase", "256", "64", "0.500", "0.000", "0.000", "0.990", "0.995", "16.0"]
+    assert f"| {model} | synthid | gltr | 0.812 | 0.850 |" in md
+    assert "TPR at p &lt; 0.001" in md  # the level the study did not set: the test's default
+
+
 def test_a_study_from_before_the_training_size_column_still_renders(rendered, tmp_path):
     import shutil
 
@@ -290,7 +318,10 @@ def test_a_study_from_before_the_training_size_column_still_renders(rendered, tm
     table.to_csv(old / "tables" / "detection.csv", index=False)
     (old / "tables" / "fpr_by_domain.csv").unlink()
     (old / "tables" / "robustness.csv").unlink()
+    for name in ("watermark.csv", "watermark_quality.csv", "watermark_posthoc.csv"):
+        (old / "tables" / name).unlink()
     render_report(old)
     md = (old / "report.md").read_text(encoding="utf-8")
     assert "trained on (texts)" in md and "False positives by domain" not in md
     assert "Detection under attack" not in md  # a study without [robustness] has no such section
+    assert "Watermarks" not in md

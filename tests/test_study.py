@@ -69,6 +69,17 @@ prompt_tokens = 6
 attacks = ["homoglyph", "zero_width_space", "upper_lower", "misspelling"]
 attack_model = "{tiny_lm}"
 max_texts = 10
+
+[watermark]
+models = ["{tiny_lm}"]
+n = 6
+max_tokens = 40
+prompt_tokens = 6
+lengths = [8, 16]
+delta = 8.0
+attacks = ["homoglyph", "article_deletion"]
+attack_model = "{tiny_lm}"
+quality_models = ["{tiny_lm}"]
 {extra}'''
     path = tmp_path / "study.toml"
     path.write_text(toml)
@@ -123,6 +134,18 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
         assert lik.loc[(attack, "on"), "auroc"] == pytest.approx(lik.loc[("none", "on"), "auroc"])
     assert lik.loc[("zero_width_space", "off"), "auroc"] != pytest.approx(lik.loc[("none", "off"), "auroc"])
     assert lik.loc[("none", "on"), "fpr_human_attacked"] == lik.loc[("none", "on"), "fpr_human_clean"]
+    marks = pd.read_csv(out / "tables" / "watermark.csv")
+    assert set(marks.scheme) == {"kgw", "synthid"} and set(marks.length) == {8, 16, 40}
+    assert set(marks.attack) == {"none", "homoglyph", "article_deletion"} and (marks.n == 6).all()
+    full = marks[marks.length == 40].set_index(["scheme", "attack"])
+    for scheme in ("kgw", "synthid"):
+        # the detector's repair undoes look-alike letters: the same tokens, the same test
+        assert full.loc[(scheme, "homoglyph")].tpr == full.loc[(scheme, "none")].tpr
+        assert full.loc[(scheme, "none")].median_z > 2 and full.loc[(scheme, "none")].fpr_plain <= 1 / 6
+    quality = pd.read_csv(out / "tables" / "watermark_quality.csv")
+    assert list(quality.scheme) == ["none", "kgw", "synthid"] and (quality.ppl_median > 1).all()
+    posthoc = pd.read_csv(out / "tables" / "watermark_posthoc.csv")
+    assert len(posthoc) == 4 and posthoc.auroc_marked.between(0, 1).all()
     check_in_browser(out, tmp_path)
 
     # second run: nothing expensive is redone
@@ -159,6 +182,27 @@ def test_bad_robustness_keys_are_named(tmp_path, tiny_lm, extra, message):
     key = extra.split(" =")[0]
     lines = [line for line in path.read_text().splitlines() if not line.startswith(key + " =")]
     section = lines.index("[robustness]")
+    path.write_text("\n".join(lines[:section + 1] + [extra] + lines[section + 1:]) + "\n")
+    with pytest.raises(OvidError) as e:
+        load_study(path)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('schemes = ["red-list"]', "[watermark].schemes must be kgw or synthid, got 'red-list'"),
+    ("gamma = 1.5", "[watermark].gamma must be in (0, 1)"),
+    ("key = -3", "[watermark].key must be an integer in [0, 2**63 - 1], got -3"),
+    ('decoding = "beam"', "[watermark].decoding must be one of pure, top-k, top-p, temperature"),
+    ("fpr = 0", "[watermark].fpr must be in (0, 1)"),
+    ('attacks = ["homoglif"]', "[watermark].attacks: unknown attack 'homoglif'; did you mean homoglyph?"),
+    ("lengths = [0]", "[watermark].lengths must be >= 1"),
+    ("keyz = 1", "[watermark]: unknown key 'keyz' (did you mean key?)"),
+])
+def test_bad_watermark_keys_are_named(tmp_path, tiny_lm, extra, message):
+    path = study_file(tmp_path, tiny_lm)
+    key = extra.split(" =")[0]
+    lines = [line for line in path.read_text().splitlines() if not line.startswith(key + " =")]
+    section = lines.index("[watermark]")
     path.write_text("\n".join(lines[:section + 1] + [extra] + lines[section + 1:]) + "\n")
     with pytest.raises(OvidError) as e:
         load_study(path)
