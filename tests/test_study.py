@@ -178,11 +178,16 @@ def test_bad_study_files_name_the_key(tmp_path, tiny_lm, extra, message):
     ("shield = true", "[robustness]: unknown key 'shield'"),
 ])
 def test_bad_robustness_keys_are_named(tmp_path, tiny_lm, extra, message):
-    path = study_file(tmp_path, tiny_lm)
+    check_section_key(study_file(tmp_path, tiny_lm), "[robustness]", extra, message)
+
+
+def check_section_key(path, section, extra, message):
+    """Put `extra` (key = value) into `section` of the study file (that key's other lines go):
+    loading must fail with one line that contains `message`."""
     key = extra.split(" =")[0]
     lines = [line for line in path.read_text().splitlines() if not line.startswith(key + " =")]
-    section = lines.index("[robustness]")
-    path.write_text("\n".join(lines[:section + 1] + [extra] + lines[section + 1:]) + "\n")
+    at = lines.index(section)
+    path.write_text("\n".join(lines[:at + 1] + [extra] + lines[at + 1:]) + "\n")
     with pytest.raises(OvidError) as e:
         load_study(path)
     assert message in str(e.value) and "\n" not in str(e.value)
@@ -199,14 +204,7 @@ def test_bad_robustness_keys_are_named(tmp_path, tiny_lm, extra, message):
     ("keyz = 1", "[watermark]: unknown key 'keyz' (did you mean key?)"),
 ])
 def test_bad_watermark_keys_are_named(tmp_path, tiny_lm, extra, message):
-    path = study_file(tmp_path, tiny_lm)
-    key = extra.split(" =")[0]
-    lines = [line for line in path.read_text().splitlines() if not line.startswith(key + " =")]
-    section = lines.index("[watermark]")
-    path.write_text("\n".join(lines[:section + 1] + [extra] + lines[section + 1:]) + "\n")
-    with pytest.raises(OvidError) as e:
-        load_study(path)
-    assert message in str(e.value) and "\n" not in str(e.value)
+    check_section_key(study_file(tmp_path, tiny_lm), "[watermark]", extra, message)
 
 
 def check_in_browser(out, tmp_path):
