@@ -22,6 +22,7 @@ from ovid.paths import check_output_file
 from ovid.version import __version__
 
 from .config import GenerationConfig
+from .key_check import KeyCheck, check_resumed_key
 from .sampling import sample_batch
 
 
@@ -85,12 +86,13 @@ def _record(i: int, sample, tokenizer, prompt_id: str | None, instruction: str |
     return row
 
 
-def watermark_meta(config: GenerationConfig, vocab_size: int) -> dict | None:
+def watermark_meta(config: GenerationConfig, vocab_size: int, check: KeyCheck | None) -> dict | None:
     """The scheme and its parameters (what a detector needs besides the key), the size of the
-    vocabulary the green lists are drawn from, and the key only when the user asked."""
+    vocabulary the green lists are drawn from, the written samples' pooled test under the run's
+    key (generate/key_check.py), and the key only when the user asked."""
     if config.watermark is None:
         return None
-    out = config.watermark.describe() | {"vocab_size": vocab_size}
+    out = config.watermark.describe() | {"vocab_size": vocab_size, "key_check": (check or KeyCheck()).as_dict()}
     if config.record_key:
         out["key"] = config.watermark.key
         if config.watermark.synthid_keys is not None:
@@ -99,7 +101,7 @@ def watermark_meta(config: GenerationConfig, vocab_size: int) -> dict | None:
 
 
 def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started: str,
-          vocab_size: int | None = None) -> dict:
+          vocab_size: int | None = None, check: KeyCheck | None = None) -> dict:
     spec = resolve(config.model)
     return {"format": "gpt-2-output-dataset", "model": config.model, "hub_id": spec.hub_id,
             "params": spec.params, "decoding": config.decoding.describe(),
@@ -107,7 +109,7 @@ def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started
             "prompt_source": config.prompts, "prompt_tokens": config.prompt_tokens if config.prompts else None,
             "chat": config.chat, "instruction": config.instruction if config.chat else None,
             "seed": config.seed, "batch_size": config.batch_size, "dtype": config.dtype,
-            **({"watermark": watermark_meta(config, vocab_size)} if config.watermark else {}),
+            **({"watermark": watermark_meta(config, vocab_size, check)} if config.watermark else {}),
             "identity": config.identity(), "ovid_version": __version__, "started": started,
             "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "status": status}
 
@@ -122,8 +124,8 @@ def _ovid_meta(path: Path) -> dict | None:
     return meta if ours else None
 
 
-def _check_resumable(out: Path, config: GenerationConfig) -> str | None:
-    """The start time of the run that began `out`, after checking it used the same settings."""
+def _check_resumable(out: Path, config: GenerationConfig) -> dict | None:
+    """The metadata of the run that began `out`, after checking it used the same settings."""
     mp = meta_path(out)
     if not mp.exists():
         return None
@@ -139,32 +141,7 @@ def _check_resumable(out: Path, config: GenerationConfig) -> str | None:
         k = diff[0]
         raise OvidError(f"{out} was made with other settings ({k}: {old.get(k)!r} != {new[k]!r}); "
                         f"use another --out or delete it to start over")
-    return meta.get("started")
-
-
-def check_same_key(out: Path, config: GenerationConfig, tokenizer, vocab_size: int) -> None:
-    """A resumed watermarked corpus must go on with the key it began with. The meta holds no key,
-    so the samples already written are tested with this one, pooled: with the right key their
-    p-value is tiny, with another it is a uniform draw."""
-    from ovid.watermark.schemes import watermark_test
-
-    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
-    ids = [tokenizer(r.get("continuation", r["text"]), add_special_tokens=False).input_ids for r in rows]
-    test = watermark_test(ids, config.watermark, vocab_size)
-    trials, successes = int(test.trials.sum()), int(test.successes.sum())
-    if trials < MIN_POOLED_TRIALS:
-        return
-    from ovid.watermark.stats import binomial_p_value
-
-    p = float(binomial_p_value(successes, trials, test.null_rate))
-    if p > WRONG_KEY_P:
-        raise OvidError(f"{out}: the {len(rows)} samples already there do not carry this watermark (pooled "
-                        f"p-value {p:.2g}); they were made with another --watermark-key. Use that key, "
-                        f"another --out, or delete the file to start over")
-
-
-MIN_POOLED_TRIALS = 64  # fewer scored tokens than this: too little to judge the key by
-WRONG_KEY_P = 0.01  # the right key gives p-values many orders below this on 64+ tokens
+    return meta
 
 
 def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = True) -> tuple[Path, dict]:
@@ -175,7 +152,8 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
     if config.prompts and not config.prompts.startswith(("ovid:", "hf:")) and not Path(config.prompts).exists():
         raise CorpusError(f"{config.prompts}: no such file or folder")
     out.parent.mkdir(parents=True, exist_ok=True)
-    started = _check_resumable(out, config) or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    before = _check_resumable(out, config)
+    started = (before or {}).get("started") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     if out.exists() and not meta_path(out).exists():
         raise OvidError(f"{out} exists but has no {meta_path(out).name}; it is not a corpus this "
                         f"command started, so it is left alone")
@@ -191,11 +169,12 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
         prompts = [(None, [doc_id], None)]
     done = repair_jsonl(out)
     vocab_size = model.config.get_text_config().vocab_size
-    if config.watermark is not None and done:
-        check_same_key(out, config, tokenizer, vocab_size)
     # a file that already holds more samples than asked keeps them, and its meta says so
     n = max(config.n if config.n is not None else len(prompts), done)
-    write_json(meta_path(out), _meta(config, n, "running", min(done, n), started, vocab_size))
+    check = KeyCheck.from_meta(before) if config.watermark is not None else None
+    if check is not None and 0 < done < n:
+        check_resumed_key(out, check, config.watermark, tokenizer, vocab_size)
+    write_json(meta_path(out), _meta(config, n, "running", min(done, n), started, vocab_size, check))
     bs = config.batch_size
     bar = tqdm(total=n, initial=min(done, n), unit="sample", disable=not progress, file=sys.stderr,
                desc=out.name)
@@ -209,11 +188,15 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
         rows = [_record(i, s, tokenizer, pid, instr) for i, s, (pid, _, instr) in zip(idx, samples, batch_prompts)
                 if i >= done]
         append_jsonl(out, rows)
+        if check is not None:  # the counts a resumed run compares its key with
+            check.add([r.get("continuation", r["text"]) for r in rows], config.watermark, tokenizer, vocab_size)
+            written = min((b + 1) * bs, n)
+            write_json(meta_path(out), _meta(config, n, "running", written, started, vocab_size, check))
         new_tokens += sum(len(s.new_ids) + s.ended for s in samples)
         bar.update(len(rows))
         bar.set_postfix(tok_s=f"{new_tokens / (time.perf_counter() - t0):.1f}")
     bar.close()
     written = repair_jsonl(out)
-    meta = _meta(config, n, "complete", written, started, vocab_size)
+    meta = _meta(config, n, "complete", written, started, vocab_size, check)
     write_json(meta_path(out), meta)
     return out, meta

@@ -131,8 +131,11 @@ def test_a_strong_kgw_watermark_makes_every_sampled_token_green(tmp_path, tiny_l
     cfg = GenerationConfig(model=tiny_lm, decoding=Decoding(strategy, top_k=20, top_p=0.9), n=4,
                            max_tokens=20, batch_size=4, watermark=wm)
     out, meta = sample_corpus(cfg, tmp_path / "wm.jsonl", progress=False)
+    check = meta["watermark"].pop("key_check")
     assert meta["watermark"] == {"scheme": "kgw", "gamma": 0.25, "delta": 50.0, "context_width": 1,
                                  "seeding_scheme": "lefthash", "vocab_size": meta["watermark"]["vocab_size"]}
+    # the samples' pooled test under the run's key, for a resumed run to compare its key with
+    assert check["trials"] > 40 and check["successes"] > 0.35 * check["trials"] and check["null_rate"] == 0.25
     tok = load_tokenizer(tiny_lm)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     # test the generated tokens themselves (the bias applied before the draw makes them all green)
@@ -197,13 +200,22 @@ def test_detector_refuses_bad_settings(tiny_lm):
 def test_resuming_a_watermarked_corpus_with_another_key_is_refused(tmp_path, tiny_lm):
     base = dict(model=tiny_lm, max_tokens=40, batch_size=4)
     out = tmp_path / "r.jsonl"
-    sample_corpus(GenerationConfig(**base, n=4, watermark=WatermarkConfig(key=1)), out, progress=False)
+    mark = lambda key: WatermarkConfig(key=key, delta=8.0)  # noqa: E731
+    sample_corpus(GenerationConfig(**base, n=4, watermark=mark(1)), out, progress=False)
     before = out.read_bytes()
-    with pytest.raises(OvidError, match="do not carry this watermark"):
-        sample_corpus(GenerationConfig(**base, n=8, watermark=WatermarkConfig(key=2)), out, progress=False)
+    with pytest.raises(OvidError, match="carry their watermark .* but not this --watermark-key's"):
+        sample_corpus(GenerationConfig(**base, n=8, watermark=mark(2)), out, progress=False)
     assert out.read_bytes() == before
-    _, meta = sample_corpus(GenerationConfig(**base, n=8, watermark=WatermarkConfig(key=1)), out, progress=False)
+    _, meta = sample_corpus(GenerationConfig(**base, n=8, watermark=mark(1)), out, progress=False)
     assert meta["n_written"] == 8 and "key" not in meta["watermark"]
+    # a corpus whose samples never showed the mark (SynthID's 5-grams lost to the tiny model's
+    # re-tokenizing) cannot tell keys apart: it resumes, as a rerun of a finished study does
+    syn = tmp_path / "s.jsonl"
+    sample_corpus(GenerationConfig(**base, n=4, watermark=WatermarkConfig(scheme="synthid", key=1)), syn,
+                  progress=False)
+    _, meta = sample_corpus(GenerationConfig(**base, n=8, watermark=WatermarkConfig(scheme="synthid", key=1)), syn,
+                            progress=False)
+    assert meta["n_written"] == 8
 
 
 def test_record_key_writes_the_key_and_a_detector_checks_it(tmp_path, tiny_lm):
