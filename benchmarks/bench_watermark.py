@@ -172,7 +172,9 @@ def main() -> None:
         record["study"] = {"seconds": round(time.perf_counter() - t0), "n": args.n, "models": models,
                            "settings": dataclasses.asdict(WatermarkSection(models=models, n=args.n,
                                                                            attacks=args.attacks.split(",")))}
-    record_path.write_text(json.dumps(record, indent=2) + "\n")
+    # read again: another part may have finished while this one ran
+    latest = json.loads(record_path.read_text()) if record_path.exists() else {}
+    record_path.write_text(json.dumps(latest | record, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from ovid.errors import InputValueError, OvidError
 from ovid.settings import SettingError
 from ovid.watermark.config import WatermarkConfig
 
-from .base import Detector, NotFittedError
+from .base import Detector, NotFittedError, check_texts
 from .params import ENGINE
 from .registry import register
 
@@ -74,7 +74,6 @@ class WatermarkDetector(Detector):
     def test(self, texts: Sequence[str]) -> list[dict]:
         """One dict per text: z, p_value (None when untested), watermark (tested or too-short),
         tokens_scored and success_rate (green share; SynthID: mean g-value)."""
-        from ovid.detect.base import check_texts
         from ovid.models import model_vocab_size
         from ovid.watermark.schemes import watermark_test
 
@@ -92,6 +91,7 @@ class WatermarkDetector(Detector):
         return rows
 
     def score_with_details(self, texts: Sequence[str], ids=None, progress: bool = False):
+        """(scores, one dict per text): what `ovid score` writes, the test's fields beside the score."""
         rows = self.test(texts)
         return np.array([r["z"] for r in rows], dtype=np.float64), rows
 
