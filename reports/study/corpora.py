@@ -55,15 +55,24 @@ def read_human(cfg: StudyConfig) -> list[Record]:
     return out
 
 
-def generate_corpora(cfg: StudyConfig, human: list[Record], out: Path, progress: bool) -> list[Corpus]:
-    """One corpus per model x decoding of [generate], in a folder named by a hash of the settings
-    and prompts (so a changed section never resumes an old file)."""
-    g = cfg.generate
-    folder = out / "corpora" / f"gen-{digest([dataclasses.asdict(g), texts(human)])}"
+def prompt_file(root: Path, section, human: list[Record]) -> Path:
+    """ROOT/gen-HASH/prompts.jsonl holding the human texts that prompt a section's samples; the
+    folder is named by a hash of the section's settings and the prompts, so a changed section
+    never resumes an old file."""
+    folder = root / f"gen-{digest([dataclasses.asdict(section), texts(human)])}"
     folder.mkdir(parents=True, exist_ok=True)
     prompts = folder / "prompts.jsonl"
     if not prompts.exists():
         append_jsonl(prompts, [{"id": r.id, "text": r.text, "label": 0} for r in human])
+    return prompts
+
+
+def generate_corpora(cfg: StudyConfig, human: list[Record], out: Path, progress: bool) -> list[Corpus]:
+    """One corpus per model x decoding of [generate], in a folder named by a hash of the settings
+    and prompts (so a changed section never resumes an old file)."""
+    g = cfg.generate
+    prompts = prompt_file(out / "corpora", g, human)
+    folder = prompts.parent
     corpora = []
     for model in expand_models(g.models):
         for strategy in g.decodings:

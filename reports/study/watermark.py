@@ -18,16 +18,15 @@ import pandas as pd
 
 from ovid.attack import ATTACKS, attack_texts
 from ovid.attack.lm import AttackLM
-from ovid.corpus import Record, append_jsonl, read_corpus
+from ovid.corpus import Record, read_corpus
 from ovid.detect import make_detector
-from ovid.hashing import digest
 from ovid.log import logger
 from ovid.metrics import auroc_of
 from ovid.models import load_tokenizer
 
 from ..schema import TABLES
 from .config import StudyConfig, WatermarkSection
-from .corpora import Split
+from .corpora import Split, prompt_file
 
 say = logger("ovid report")
 PLAIN = "none"  # the scheme column of the plain samples
@@ -51,16 +50,13 @@ def generate_samples(wm: WatermarkSection, prompts: list[Record], out: Path, pro
     """Marked and plain samples of every model, resumable, in a folder named by the settings."""
     from ovid.generate import sample_corpus
 
-    folder = out / "watermark" / f"gen-{digest([dataclasses.asdict(wm), [r.text for r in prompts]])}"
-    folder.mkdir(parents=True, exist_ok=True)
-    prompt_file = folder / "prompts.jsonl"
-    if not prompt_file.exists():
-        append_jsonl(prompt_file, [{"id": r.id, "text": r.text, "label": 0} for r in prompts])
+    prompts_path = prompt_file(out / "watermark", wm, prompts)
+    folder = prompts_path.parent
     result = []
     for model in wm.models:
         texts = {}
         for scheme in [PLAIN, *wm.schemes]:
-            gen = wm.generation_config(model, None if scheme == PLAIN else scheme, str(prompt_file))
+            gen = wm.generation_config(model, None if scheme == PLAIN else scheme, str(prompts_path))
             path, meta = sample_corpus(gen, folder / f"{Path(model).name}-{scheme}.jsonl", progress)
             texts[scheme] = [r.extra.get("continuation", r.text) for r in read_corpus(path)]
             say(f"watermark samples {path.name}: {meta['n_written']}")
