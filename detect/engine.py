@@ -10,7 +10,7 @@ batch of texts, returning every per-token statistic the detectors need.
 - Windows are sorted by length and packed into batches of at most `token_budget` padded tokens;
   padding is right-side and masked. The output layer runs only at scored positions, in blocks
   (detect/forward.py), and the vocabulary-sized statistics are fused (detect/fused_stats.py).
-- Results are kept in memory per engine and optionally on disk (`cache_dir`, Parquet shards keyed
+- Results are kept in memory per engine (least recently used first out, bounded by bytes) and optionally on disk (`cache_dir`, Parquet shards keyed
   by model, reference, dtype, window and text hash), so several detectors and reports share one
   pass.
 """
@@ -35,6 +35,7 @@ from ovid.padding import pad_rows
 from .features import TokenStats
 from .forward import ScoredLogits
 from .fused_stats import fused_token_statistics
+from .memory_cache import MemoryCache
 from .params import EngineConfig
 from .stats import STAT_NAMES
 from .stats_cache import StatsCache
@@ -123,7 +124,7 @@ class ScoringEngine:
         self.head_block = max(1, HEAD_BLOCK_ELEMENTS // vocab)
         self.vocab = vocab
         self.key = config.key(self.window, self.stride)
-        self.memory: dict[str, TokenStats] = {}
+        self.memory = MemoryCache()  # bounded by bytes: see memory_cache.py
         self.disk = StatsCache(Path(config.cache_dir), self.key) if config.cache_dir else None
 
     def token_stats(self, texts: Sequence[str], ids: Sequence[str] | None = None,
@@ -135,16 +136,20 @@ class ScoringEngine:
             if not isinstance(t, str) or not t.strip():
                 raise OvidError(f"text {ids[i]!r} is empty or whitespace-only; it cannot be scored")
         keys = [text_key(self.key, t) for t in texts]
+        found = self.memory.get_many(list(dict.fromkeys(keys)))
         if self.disk is not None:
-            self.memory.update(self.disk.get([k for k in keys if k not in self.memory]))
-        todo = sorted({k: i for i, k in reversed(list(enumerate(keys))) if k not in self.memory}.values())
+            from_disk = self.disk.get([k for k in keys if k not in found])
+            self.memory.put_many(from_disk)
+            found.update(from_disk)
+        todo = sorted({k: i for i, k in reversed(list(enumerate(keys))) if k not in found}.values())
         if todo:
             computed = self._compute([texts[i] for i in todo], progress)
             new = {keys[i]: s for i, s in zip(todo, computed)}
-            self.memory.update(new)
+            found.update(new)
+            self.memory.put_many(new)
             if self.disk is not None:
                 self.disk.put(new)
-        return [self.memory[k] for k in keys]
+        return [found[k] for k in keys]
 
     @torch.inference_mode()
     def _compute(self, texts: Sequence[str], progress: bool) -> list[TokenStats]:
