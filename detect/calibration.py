@@ -31,6 +31,23 @@ def apply_calibration(cal: dict, scores: np.ndarray) -> np.ndarray:
     return np.interp(scores, cal["x"], cal["y"])
 
 
+DISTRIBUTION_BINS = 30
+
+
+def score_distributions(scores: np.ndarray, labels: np.ndarray, bins: int = DISTRIBUTION_BINS) -> dict:
+    """Histograms of the human and the machine scores over shared edges (the 0.5th to 99.5th
+    percentile of all scores; the few beyond fall in the end bins): what a reader compares one
+    text's score with. JSON-safe: {"edges": [bins + 1], "human": [bins], "machine": [bins]}."""
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
+    lo, hi = np.percentile(scores, [0.5, 99.5])
+    if not hi > lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+    clipped = np.clip(scores, lo, hi)
+    return {"edges": [round(float(e), 6) for e in edges],
+            **{name: np.histogram(clipped[labels == v], edges)[0].tolist() for name, v in (("human", 0), ("machine", 1))}}
+
+
 def calibrate_scores(scores: np.ndarray, labels: np.ndarray, target_fpr: float, method: str,
                      domains=None) -> dict:
     """Threshold at target_fpr on the human scores, plus a probability calibration. With
@@ -40,7 +57,8 @@ def calibrate_scores(scores: np.ndarray, labels: np.ndarray, target_fpr: float, 
     human_domains = None if domains is None else np.asarray(domains, dtype=str)[labels == 0]
     out = {"target_fpr": target_fpr,
            "threshold": threshold_at_fpr(scores[labels == 0], target_fpr, human_domains),
-           "calibration": fit_calibration(scores, labels, method)}
+           "calibration": fit_calibration(scores, labels, method),
+           "distributions": score_distributions(scores, labels)}
     if human_domains is not None:
         out["fpr_by_domain"] = fpr_by_group(scores[labels == 0], human_domains, out["threshold"])
     return out

@@ -42,6 +42,18 @@ SKOPS_TRUSTED = [
 ]
 
 
+def distributions_ok(d) -> bool:
+    """The calibration scores' histograms (detect/calibration.py: score_distributions)."""
+    def numbers(xs, kind):
+        return isinstance(xs, list) and all(isinstance(x, kind) and not isinstance(x, bool) for x in xs)
+
+    if not (isinstance(d, dict) and set(d) == {"edges", "human", "machine"} and numbers(d["edges"], (int, float))):
+        return False
+    edges = d["edges"]
+    return (len(edges) >= 2 and all(a < b for a, b in zip(edges, edges[1:]))
+            and all(numbers(d[k], int) and len(d[k]) == len(edges) - 1 and min(d[k]) >= 0 for k in ("human", "machine")))
+
+
 def save_detector(det, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     files = det._save_state(folder)
@@ -105,6 +117,9 @@ def check_config(folder: Path, config: dict) -> type:
                                 and isinstance(cal.get("calibration"), dict)
                                 and cal["calibration"].get("method") in CALIBRATIONS):
         raise OvidError(f"{path}: calibration is not of the form ovid saves (threshold, calibration.method)")
+    if isinstance(cal, dict) and "distributions" in cal and not distributions_ok(cal["distributions"]):
+        raise OvidError(f"{path}: calibration.distributions must hold edges (n + 1 increasing numbers) and "
+                        "human and machine counts (n each)")
     for name, digest in config["files"].items():
         if not isinstance(digest, str) or not HEX64.match(digest):
             raise OvidError(f"{path}: files[{name!r}] is not a SHA-256 hash")

@@ -87,6 +87,8 @@ def user(tmp_path_factory) -> Path:
         "det-no-files": lambda c: c.update(files={}),
         "det-escape": lambda c: c["files"].update({"../good.jsonl": "0" * 64}),
         "det-nan-threshold": lambda c: c["calibration"].update(threshold=float("nan")),
+        "det-bad-distributions": lambda c: c["calibration"].update(distributions={"edges": [1, 0], "human": [3],
+                                                                                  "machine": [1]}),
     }.items():
         shutil.copytree(u / "det", u / name)
         cfg = json.loads((u / name / "config.json").read_text())
@@ -187,6 +189,8 @@ CLI = [
     ("det-no-files", "score {u}/good.jsonl --detector {u}/det-no-files --out {o}/s.jsonl", 2,
      "model.skops: not listed with a hash"),
     ("det-escape", "score {u}/good.jsonl --detector {u}/det-escape --out {o}/s.jsonl", 2, "points outside the folder"),
+    ("det-bad-distributions", "score {u}/good.jsonl --detector {u}/det-bad-distributions --out {o}/s.jsonl", 2,
+     "calibration.distributions must hold edges"),
     ("det-nan-threshold", "score {u}/good.jsonl --detector {u}/det-nan-threshold --out {o}/s.jsonl", 2,
      "calibration is not of the form ovid saves"),
     ("det-tampered", "score {u}/good.jsonl --detector {u}/det-tampered --out {o}/s.jsonl", 2, "do not match the hash"),
