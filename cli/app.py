@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from . import attack, generate, overlap, resources, score, study, train
+from . import attack, generate, overlap, resources, score, serve, study, train
 from .runner import run
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -20,6 +20,7 @@ app.command("report")(study.report)
 app.command("download")(resources.download)
 app.command("bloom")(overlap.command)
 app.command("attack")(attack.command)
+app.command("serve")(serve.command)
 
 
 def run_ovid(args: list[str]) -> int:

@@ -158,7 +158,7 @@ class ScoringEngine:
         windows = [w for plan in plans for w in plan]
         if self.config.compile == "always" or (self.config.compile == "auto"
                                                and sum(map(len, tokens)) >= self.compile_min_tokens):
-            self._compile()
+            self.compile()
         parts: dict[Window, dict[str, np.ndarray]] = {}
         bar = tqdm(total=sum(len(t) for t in tokens), unit="tok", unit_scale=True, disable=not progress,
                    file=sys.stderr, desc=f"scoring {len(texts)} texts")
@@ -178,7 +178,8 @@ class ScoringEngine:
         """Tokens in one call from which compile="auto" compiles (scaled by the vocabulary)."""
         return int(COMPILE_MIN_TOKENS * min(1.0, REFERENCE_VOCAB / self.vocab))
 
-    def _compile(self) -> None:
+    def compile(self) -> None:
+        """Compile the decoder blocks and the statistics from now on (see detect/forward.py)."""
         for source in (self.logits, self.ref_logits):
             if source is not None:
                 source.compile()

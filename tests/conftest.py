@@ -91,3 +91,24 @@ def build_tiny_encoder(folder: Path, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def tiny_encoder(tmp_path_factory) -> str:
     return str(build_tiny_encoder(tmp_path_factory.mktemp("tiny-encoder")))
+
+
+SERVE_HUMAN = ["I walked to the market on Sunday and bought apples, bread and a newspaper for my aunt.",
+               "Our village council argued about the price of bread and the broken church bell again.",
+               "She painted the fence blue because her grandmother said blue keeps the flies away.",
+               "The football club lost again and the supporters sang louder than ever in the rain."]
+
+
+@pytest.fixture(scope="session")
+def served_detectors(tiny_lm, tmp_path_factory) -> dict[str, str]:
+    """Saved detectors for the service's tests, on the tiny LM: `calibrated` (Fast-DetectGPT with a
+    threshold and score distributions), `plain` (likelihood, no threshold), `tfidf` (no LM)."""
+    from ovid import make_detector
+
+    root = tmp_path_factory.mktemp("served")
+    texts, labels = TRAIN_TEXT[:10] + SERVE_HUMAN * 2, [1] * 10 + [0] * 8
+    out = {"calibrated": root / "calibrated", "plain": root / "plain", "tfidf": root / "tfidf"}
+    make_detector("fast-detectgpt", model=tiny_lm, dtype="float32").fit(texts, labels).save(out["calibrated"])
+    make_detector("likelihood", model=tiny_lm, dtype="float32").save(out["plain"])
+    make_detector("tfidf").fit(texts, labels).save(out["tfidf"])
+    return {k: str(v) for k, v in out.items()}

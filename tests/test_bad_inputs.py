@@ -22,6 +22,7 @@ from ovid.cli.train import spread_lists, standalone_app
 from ovid.corpus import read_corpus
 from ovid.errors import CorpusError, InputTypeError, InputValueError, OvidError
 from ovid.generate import Decoding, GenerationConfig
+from ovid.serve import ServeConfig, Service
 from ovid.settings import SettingError
 
 from conftest import TRAIN_TEXT
@@ -317,6 +318,28 @@ CLI = [
      "takes no parameter gamma"),
     ("train-watermark-key", "train --detector watermark --watermark-key x --train {u}/good.jsonl --out {o}/d", 2,
      "Invalid value for '--watermark-key'"),
+    # ovid serve: every option and detector checked before a model loads or a port is taken
+    ("serve-port-0", "serve --detector {u}/det --port 0", 2, "--port must be a port number in [1, 65535], got 0"),
+    ("serve-port-high", "serve --detector {u}/det --port 70000", 2, "--port must be a port number"),
+    ("serve-port-text", "serve --detector {u}/det --port http", 2, "Invalid value for '--port'"),
+    ("serve-host-elsewhere", "serve --detector {u}/det --host 192.0.2.1 --port 8765", 2,
+     "cannot listen on 192.0.2.1:8765"),
+    ("serve-unknown-detector", "serve --detector fast-detectgtp", 2, "did you mean fast-detectgpt"),
+    ("serve-no-folder", "serve --detector {u}/nothing-here", 2, "no such saved detector folder"),
+    ("serve-tampered", "serve --detector {u}/det-tampered", 2, "do not match the hash"),
+    ("serve-max-texts", "serve --detector {u}/det --max-texts 0", 2, "--max-texts must be >= 1, got 0"),
+    ("serve-max-chars", "serve --detector {u}/det --max-chars -5", 2, "--max-chars must be >= 1"),
+    ("serve-max-body", "serve --detector {u}/det --max-body-bytes 0", 2, "--max-body-bytes must be >= 1"),
+    ("serve-max-tokens", "serve --detector {u}/det --max-tokens 1", 2, "--max-tokens must be >= 2"),
+    ("serve-timeout", "serve --detector {u}/det --timeout-s 0", 2, "--timeout-s must be > 0"),
+    ("serve-batch-wait", "serve --detector {u}/det --batch-wait-ms -1", 2, "--batch-wait-ms must be >= 0"),
+    ("serve-cache", "serve --detector {u}/det --cache-mb -1", 2, "--cache-mb must be >= 0"),
+    ("serve-watermark-alone", "serve --detector {u}/det --watermark kgw --watermark-key 1", 2,
+     "--watermark-model and --watermark go together"),
+    ("serve-watermark-no-key", "serve --detector {u}/det --watermark kgw --watermark-model smollm2-135m", 2,
+     "key is required"),
+    ("serve-watermark-scheme", "serve --detector {u}/det --watermark kwg --watermark-key 1 "
+     "--watermark-model smollm2-135m", 2, "scheme must be one of kgw, synthid"),
 ]
 
 
@@ -411,6 +434,10 @@ API = [
     ("positional-config", lambda: GenerationConfig("x"), TypeError, "positional"),
     ("read-latin1", lambda: list(read_corpus(USER["u"] / "latin1.jsonl")), CorpusError, "latin1.jsonl:1: not UTF-8 text (byte 13"),
     ("load-empty-files", lambda: load_detector(USER["u"] / "det-no-files"), OvidError, "not listed with a hash"),
+    ("serve-config-port", lambda: ServeConfig(port=0), SettingError, "port must be a port number"),
+    ("serve-config-detectors", lambda: ServeConfig(detectors=[]), SettingError, "detectors needs at least one detector"),
+    ("serve-config-host", lambda: ServeConfig(host="two words"), SettingError, "host must be an address"),
+    ("serve-unknown", lambda: Service(ServeConfig(detectors=["tfdif"])), OvidError, "did you mean tfidf"),
 ]
 USER: dict[str, Path] = {}
 
@@ -425,7 +452,98 @@ def test_api_bad_input(user, case, call, exc, fragment):
     assert snapshot(user) == before
 
 
+# (case id, method, path, JSON body or raw bytes, status, field named, fragment of the error)
+LONG_TEXT = "word " * 101  # 505 characters: over the service's --max-chars 500 below
+HTTP = [
+    ("score-no-body", "POST", "/v1/score", None, 422, "body", "Field required"),
+    ("score-not-json", "POST", "/v1/score", b"{oops", 422, "body", "not valid JSON (at character 1)"),
+    ("score-nan", "POST", "/v1/score", b'{"texts": NaN}', 422, "texts", "valid list"),
+    ("score-a-list", "POST", "/v1/score", ["a text"], 422, "body", "valid dictionary"),
+    ("score-texts-string", "POST", "/v1/score", {"texts": "one text"}, 422, "texts", "valid list"),
+    ("score-texts-null", "POST", "/v1/score", {"texts": None}, 422, "texts", "valid list"),
+    ("score-text-number", "POST", "/v1/score", {"texts": ["fine", 5]}, 422, "texts[1]", "valid string"),
+    ("score-no-texts", "POST", "/v1/score", {"texts": []}, 422, "texts", "give at least one text"),
+    ("score-too-many", "POST", "/v1/score", {"texts": ["a text"] * 5}, 413, "texts", "5 texts; at most 4 per request"),
+    ("score-too-long", "POST", "/v1/score", {"texts": ["ok", LONG_TEXT]}, 413, "texts[1]",
+     "505 characters; at most 500 (--max-chars)"),
+    ("score-whitespace", "POST", "/v1/score", {"texts": [" \n\t "]}, 422, "texts[0]", "whitespace-only"),
+    ("score-invisible", "POST", "/v1/score", {"texts": ["\u200b\u2060\u200b"]}, 422, "texts[0]",
+     "nothing left to score once invisible characters are removed"),
+    ("score-surrogate", "POST", "/v1/score", b'{"texts": ["ab\\ud800cd"]}', 422, "texts[0]",
+     "lone surrogate at character 2"),
+    ("score-extra-field", "POST", "/v1/score", {"texts": ["a text"], "detectr": "x"}, 422, "detectr",
+     "Extra inputs are not permitted"),
+    ("score-unknown-detector", "POST", "/v1/score", {"texts": ["a text"], "detector": "nope"}, 422, "detector",
+     "'nope' is not loaded"),
+    ("score-detector-number", "POST", "/v1/score", {"texts": ["a text"], "detector": 3}, 422, "detector",
+     "valid string"),
+    ("score-body-too-large", "POST", "/v1/score", b'{"texts": ["' + b"x" * 6000 + b'"]}', 413, "body",
+     "body: over 5000 bytes (--max-body-bytes)"),
+    ("score-deep-nesting", "POST", "/v1/score", b'{"texts": ' + b"[" * 2000 + b"]" * 2000 + b"}", 400, "body",
+     "error parsing the body"),
+    ("score-form", "POST", "/v1/score", b"texts=hello", 422, "body", ""),
+    ("tokens-no-text", "POST", "/v1/tokens", {}, 422, "text", "Field required"),
+    ("tokens-empty", "POST", "/v1/tokens", {"text": ""}, 422, "text", "whitespace-only"),
+    ("tokens-too-long", "POST", "/v1/tokens", {"text": LONG_TEXT}, 413, "text", "at most 500"),
+    ("tokens-no-lm", "POST", "/v1/tokens", {"text": "a text", "detector": "TFIDF"}, 422, "detector",
+     "reads no language model's ranks"),
+    ("score-get", "GET", "/v1/score", None, 405, None, "Method Not Allowed"),
+    ("unknown-path", "GET", "/v2/score", None, 404, None, "Not Found"),
+]
+
+
+@pytest.fixture(scope="module")
+def service_api(served_detectors):
+    from fastapi.testclient import TestClient
+
+    from ovid.serve import create_app
+
+    config = ServeConfig(detectors=[served_detectors["calibrated"], served_detectors["tfidf"]], warm_up=False,
+                         max_texts=4, max_chars=500, max_body_bytes=5000)
+    with TestClient(create_app(Service(config))) as client:
+        yield client, served_detectors
+
+
+@pytest.mark.parametrize("case, method, path, body, status, field, fragment", HTTP, ids=[c[0] for c in HTTP])
+def test_http_bad_input(service_api, case, method, path, body, status, field, fragment):
+    client, detectors = service_api
+    if isinstance(body, dict) and body.get("detector") == "TFIDF":
+        body = {**body, "detector": detectors["tfidf"]}
+    if isinstance(body, bytes):
+        r = client.request(method, path, content=body, headers={"content-type": "application/json"}
+                           if case != "score-form" else {"content-type": "application/x-www-form-urlencoded"})
+    else:
+        r = client.request(method, path, json=body) if body is not None else client.request(method, path)
+    assert r.status_code == status, r.text
+    got = r.json()
+    assert set(got) == {"error", "field"} and "\n" not in got["error"]
+    assert got["field"] == field and fragment in got["error"]
+    if field:
+        assert got["error"].startswith(f"{field}: ")
+    assert client.get("/healthz").json()["status"] == "ok"  # still up
+
+
+def test_a_streamed_body_is_cut_off_at_the_limit_too(service_api):
+    client, _ = service_api  # no Content-Length: the limit counts the bytes as they arrive
+    r = client.post("/v1/score", content=iter([b'{"texts": ["', b"x" * 3000, b"y" * 3000, b'"]}']),
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json() == {"error": "body: over 5000 bytes (--max-body-bytes)", "field": "body"}
+
+
+def test_serve_refuses_a_port_in_use(user, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert run_ovid(["serve", "--detector", str(user / "det"), "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --port {port}: cannot listen on 127.0.0.1:{port} (Address already in use); " \
+        "is another server running there?"
+
+
 def test_the_table_is_large_enough():
-    assert len(CLI) + len(API) >= 60
+    assert len(CLI) + len(API) + len(HTTP) >= 60
     commands = {argv.split()[0] for _, argv, _, _ in CLI}
-    assert {"score", "generate", "report", "bloom", "download", "train"} <= commands
+    assert {"score", "generate", "report", "bloom", "download", "train", "serve"} <= commands

@@ -3,7 +3,7 @@ foundation, and never in a cycle.
 
     ovid (the public API: make_detector, load_detector)
     ovid.cli                                   the command line
-    ovid.reports.study, ovid.reports.memorization, ovid.reports   the studies
+    ovid.reports.study, ovid.reports.memorization, ovid.reports   the studies; ovid.serve   the service
     ovid.reports.render, ovid.reports.schema   rendering, and the tables' contract
     ovid.generate | ovid.detect | ovid.overlap the stages, independent of each other
     ovid.errors, ovid.models, ovid.corpus, ... the foundation (every other module of ovid/)
@@ -29,6 +29,7 @@ LAYERS = [
     ("ovid.generate", 1), ("ovid.detect", 1), ("ovid.overlap", 1), ("ovid.attack", 1),
     ("ovid.reports.schema", 2), ("ovid.reports.render", 2),
     ("ovid.reports", 3), ("ovid.reports.memorization", 3), ("ovid.reports.study", 3),
+    ("ovid.serve", 3),
     ("ovid.cli", 4),
     ("ovid", 5),  # the package root: the public API
 ]

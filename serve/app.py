@@ -1,0 +1,174 @@
+"""The web face of the service: FastAPI routes over `Service`, the limits that keep it up, and
+errors as JSON that name the field ({"error": "texts[2]: ...", "field": "texts[2]"}), never a 500
+for a bad request."""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from ovid.normalize import normalize
+from ovid.version import __version__
+
+from .schemas import ErrorResponse, ScoreRequest, ScoreResponse, TokensRequest, TokensResponse
+from .service import Service
+
+ERRORS = {status: {"model": ErrorResponse} for status in (404, 413, 422, 504)}
+
+
+class ApiError(HTTPException):
+    """A request the service refuses: its status, the field at fault and why."""
+
+    def __init__(self, status: int, field: str | None, message: str):
+        super().__init__(status, f"{field}: {message}" if field else message)
+        self.field = field
+
+
+def error(status: int, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "field": field}, status_code=status)
+
+
+def field_path(loc) -> str:
+    """("body", "texts", 3) -> "texts[3]"."""
+    parts = [p for p in loc if p != "body"] or ["body"]
+    out = str(parts[0])
+    for p in parts[1:]:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+class BodyLimit:
+    """Refuse a request body over `max_bytes` with a 413, from its Content-Length or as it streams."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        too_large = f"over {self.max_bytes} bytes (--max-body-bytes)"
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            return await error(413, f"body: {too_large}", "body")(scope, receive, send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise ApiError(413, "body", too_large)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def check_texts(texts: list[str], service: Service, field: str = "texts") -> None:
+    """The limits and what cannot be scored, each named by its field (cheap: before any queueing)."""
+    c = service.config
+    if not texts:
+        raise ApiError(422, field, "give at least one text")
+    if len(texts) > c.max_texts:
+        raise ApiError(413, field, f"{len(texts)} texts; at most {c.max_texts} per request (--max-texts)")
+    for i, t in enumerate(texts):
+        where = f"{field}[{i}]" if field == "texts" else field
+        if len(t) > c.max_chars:
+            raise ApiError(413, where, f"{len(t)} characters; at most {c.max_chars} (--max-chars)")
+        bad = next((j for j, ch in enumerate(t) if "\ud800" <= ch <= "\udfff"), None)
+        if bad is not None:
+            raise ApiError(422, where, f"not valid Unicode: a lone surrogate at character {bad}")
+        if not t.strip():
+            raise ApiError(422, where, "empty or whitespace-only; nothing to score")
+        if not normalize(t, "repair").text.strip():
+            raise ApiError(422, where, "nothing left to score once invisible characters are removed")
+
+
+def check_detector(name: str | None, service: Service) -> str:
+    name = service.default if name is None else name
+    if name not in service.detectors:
+        raise ApiError(422, "detector", f"{name!r} is not loaded; loaded: {', '.join(service.detectors)}")
+    return name
+
+
+async def answer(future, service: Service):
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), service.config.timeout_s)
+    except asyncio.TimeoutError:
+        future.cancel()
+        raise ApiError(504, None, f"no answer within {service.config.timeout_s:g} s (--timeout-s): the server is "
+                       "busy; try again or send fewer texts") from None
+
+
+def create_app(service: Service) -> FastAPI:
+    """The app; its lifespan starts the service (loads the models) unless it has started."""
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if service.batcher is None:
+            await run_in_threadpool(service.start)
+        yield
+        service.close()
+
+    app = FastAPI(title="ovid", version=__version__, lifespan=lifespan,
+                  description="Did a model write this text? Scores with ovid's detectors, each verdict with the "
+                  "false-positive rate its threshold was set for.")
+    app.add_middleware(BodyLimit, max_bytes=service.config.max_body_bytes)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        field = getattr(exc, "field", None)
+        if exc.status_code == 400 and field is None:  # FastAPI could not parse the body (e.g. nested too deep)
+            return error(400, f"body: {exc.detail}", "body")
+        return error(exc.status_code, str(exc.detail), field)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0]
+        if first.get("type") == "json_invalid":
+            at = first.get("loc", ())[1:2]
+            return error(422, "body: not valid JSON" + (f" (at character {at[0]})" if at else ""), "body")
+        field = field_path(first.get("loc", ("body",)))
+        return error(422, f"{field}: {first.get('msg', 'invalid')}", field)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page():
+        return HTMLResponse(resources.files("ovid.serve").joinpath("page.html").read_text(encoding="utf-8"))
+
+    @app.get("/healthz", summary="Whether the service is up, its memory and its statistics caches")
+    async def healthz():
+        return service.health()
+
+    @app.get("/v1/detectors", summary="The loaded detectors, their thresholds and calibration score distributions")
+    async def detectors():
+        c = service.config
+        return {"detectors": [service.describe(n) for n in service.detectors],
+                "limits": {"max_texts": c.max_texts, "max_chars": c.max_chars, "max_tokens": c.max_tokens,
+                           "max_body_bytes": c.max_body_bytes, "timeout_s": c.timeout_s},
+                "watermark": service.watermark.watermark_config().describe() if service.watermark else None}
+
+    @app.post("/v1/score", response_model=ScoreResponse, responses=ERRORS,
+              summary="Score texts: score, P(machine), the verdict and its FPR, warnings, the watermark test")
+    async def score(body: ScoreRequest):
+        name = check_detector(body.detector, service)
+        check_texts(body.texts, service)
+        results = await answer(service.submit_score(body.texts, name), service)
+        return {"detector": name, "results": results}
+
+    @app.post("/v1/tokens", response_model=TokensResponse, responses=ERRORS,
+              summary="One text token by token: each token's rank and probability under the model (GLTR's view)")
+    async def tokens(body: TokensRequest):
+        name = check_detector(body.detector, service)
+        if service.token_view_model(name) is None:
+            raise ApiError(422, "detector", f"{name!r} reads no language model's ranks; name one that does")
+        check_texts([body.text], service, field="text")
+        (view,) = await answer(service.submit_tokens(body.text, name), service)
+        if isinstance(view, Exception):
+            raise ApiError(422, "text", f"the model could not read this text ({type(view).__name__}: {view})")
+        return {"detector": name, **view}
+
+    return app

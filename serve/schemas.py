@@ -1,0 +1,77 @@
+"""The JSON bodies of the service, as typed models: FastAPI checks requests against them (a
+mistake is a 422 naming the field) and documents them at /docs."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    texts: list[StrictStr] = Field(description="The texts to score (at most limits.max_texts, each at most "
+                                   "limits.max_chars characters: GET /v1/detectors).", examples=[["The committee met on Tuesday to discuss..."]])
+    detector: StrictStr | None = Field(None, description="A detector the server loaded (GET /v1/detectors); "
+                                       "default: the first.")
+
+
+class TokensRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: StrictStr = Field(description="One text to show token by token.")
+    detector: StrictStr | None = Field(None, description="Whose scoring model ranks the tokens; default: the first.")
+
+
+class Warning(BaseModel):
+    code: Literal["too-short", "language", "tampering", "truncated", "uncalibrated"]
+    message: str
+
+
+class WatermarkResult(BaseModel):
+    p_value: float | None = Field(description="Exact one-sided p-value of the watermark test; null: not tested.")
+    z: float | None
+    watermark: str | None = Field(description="tested, too-short or other-tokenizer.")
+    tokens_scored: int | None
+
+
+class TextResult(BaseModel):
+    score: float | None = Field(None, description="The detector's score; higher = more machine-like.")
+    p_machine: float | None = Field(None, description="Calibrated probability that a model wrote the text.")
+    verdict: Literal["machine", "not-flagged"] | None = Field(
+        None, description="The decision at the detector's saved threshold; null without one.")
+    threshold: float | None = None
+    target_fpr: float | None = Field(None, description="The share of human texts the threshold was set to flag.")
+    tokens_scored: int | None = None
+    truncated: bool | None = None
+    tampering: float | None = Field(None, description="Share of characters that were invisible or look-alike "
+                                    "and were repaired (0 for ordinary text).")
+    normalization_change: float | None = Field(None, description="Share of characters the detector's "
+                                               "normalisation changed (case and digit folding included).")
+    language: str | None = None
+    warnings: list[Warning] = []
+    watermark: WatermarkResult | None = None
+    error: str | None = Field(None, description="Set when this text could not be scored; the others still are.")
+
+
+class ScoreResponse(BaseModel):
+    detector: str
+    results: list[TextResult]
+
+
+class TokenRow(BaseModel):
+    text: str
+    rank: int = Field(description="The token's rank in the model's prediction (1 = its top guess).")
+    prob: float
+    bucket: int = Field(description="GLTR's colour: 0 top-10, 1 top-100, 2 top-1000, 3 beyond.")
+
+
+class TokensResponse(BaseModel):
+    detector: str
+    model: str
+    text: str = Field(description="The text as the detector read it (normalised, cut to --max-tokens).")
+    truncated: bool
+    tokens: list[TokenRow]
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    field: str | None = None

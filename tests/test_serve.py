@@ -1,0 +1,219 @@
+"""`ovid serve` through its HTTP API (FastAPI's TestClient) on tiny detectors: the answers' values,
+the token view, the micro-batcher, the bounded cache, per-text failures and the time limit. The bad
+requests are in tests/test_bad_inputs.py; the page in a real browser in tests/test_serve_page.py."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from ovid import load_detector
+from ovid.detect.calibration import apply_calibration
+from ovid.detect.features import gltr_buckets
+from ovid.normalize import normalize
+from ovid.serve import ServeConfig, Service, create_app
+from ovid.serve.batcher import MicroBatcher
+from ovid.serve.text_checks import cut_to_tokens, token_segments
+
+from conftest import SERVE_HUMAN, TRAIN_TEXT
+
+LONG = " ".join(SERVE_HUMAN * 3)  # 746 tiny-LM tokens: past the short-text warning (short_tokens=100)
+
+
+def client(detectors, **config) -> TestClient:
+    return TestClient(create_app(Service(ServeConfig(detectors=detectors, warm_up=False, **config))))
+
+
+@pytest.fixture(scope="module")
+def api(served_detectors):
+    d = served_detectors
+    with client([d["calibrated"], d["plain"], d["tfidf"]], short_tokens=100, max_tokens=1000) as c:
+        yield c
+
+
+def test_a_score_carries_the_verdict_its_fpr_and_what_was_scored(api, served_detectors):
+    det = load_detector(served_detectors["calibrated"])
+    r = api.post("/v1/score", json={"texts": [LONG, SERVE_HUMAN[0]]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["detector"] == served_detectors["calibrated"]
+    first, second = body["results"]
+    expected = det.score([LONG, SERVE_HUMAN[0]])
+    assert first["score"] == pytest.approx(expected[0], abs=1e-4) and second["score"] == pytest.approx(expected[1], abs=1e-4)
+    cal = det.calibration_
+    assert first["threshold"] == cal["threshold"] and first["target_fpr"] == 0.01
+    assert first["p_machine"] == pytest.approx(apply_calibration(cal["calibration"], expected[:1])[0], abs=1e-5)
+    assert first["verdict"] == ("machine" if first["score"] >= cal["threshold"] else "not-flagged")
+    tok = det.engine().tokenizer
+    assert first["tokens_scored"] == len(tok(normalize(LONG).text, add_special_tokens=False).input_ids)
+    assert first["truncated"] is False and first["language"] == "en" and first["tampering"] == 0
+    assert [w["code"] for w in first["warnings"]] == []
+    assert [w["code"] for w in second["warnings"]] == ["too-short"]  # under short_tokens=100
+    assert first["watermark"] is None and first["error"] is None
+
+
+def test_warnings_name_truncation_tampering_and_another_language(api):
+    german = ("Der Gemeinderat stritt wieder über den Brotpreis und die kaputte Kirchenglocke, während draußen "
+              "der Regen auf die Dächer fiel und die Kinder nach Hause liefen.")
+    tampered = "\u200b".join(LONG[:200])  # zero-width spaces between the letters
+    results = api.post("/v1/score", json={"texts": [LONG * 4, german, tampered]}).json()["results"]
+    long, de, zw = results
+    assert long["truncated"] is True and long["tokens_scored"] == 1000
+    assert "truncated" in [w["code"] for w in long["warnings"]]
+    assert de["language"] == "de" and "language" in [w["code"] for w in de["warnings"]]
+    assert zw["tampering"] == pytest.approx(0.5, abs=0.01) and "tampering" in [w["code"] for w in zw["warnings"]]
+    clean = api.post("/v1/score", json={"texts": [LONG[:200]]}).json()["results"][0]
+    assert zw["score"] == pytest.approx(clean["score"], abs=1e-4)  # the defence: same text once repaired
+
+
+def test_a_detector_without_threshold_says_so(api, served_detectors):
+    r = api.post("/v1/score", json={"texts": [LONG], "detector": served_detectors["plain"]}).json()["results"][0]
+    assert r["verdict"] is None and r["p_machine"] is None and r["target_fpr"] is None
+    assert "uncalibrated" in [w["code"] for w in r["warnings"]]
+    t = api.post("/v1/score", json={"texts": [LONG], "detector": served_detectors["tfidf"]}).json()["results"][0]
+    assert t["verdict"] in ("machine", "not-flagged") and t["tokens_scored"] is None
+
+
+def test_the_token_view_is_the_engine_s_ranks_over_the_text_it_read(api, served_detectors):
+    r = api.post("/v1/tokens", json={"text": LONG})
+    assert r.status_code == 200
+    view = r.json()
+    det = load_detector(served_detectors["calibrated"])
+    stats = det.engine().token_stats([normalize(LONG).text])[0]
+    assert view["text"] == normalize(LONG).text and view["truncated"] is False
+    assert "".join(t["text"] for t in view["tokens"]) == view["text"]
+    assert [t["rank"] for t in view["tokens"]] == stats.rank.astype(int).tolist()
+    assert [t["bucket"] for t in view["tokens"]] == gltr_buckets(stats).tolist()
+    np.testing.assert_allclose([t["prob"] for t in view["tokens"]], np.exp(stats.log_prob), rtol=1e-3, atol=1e-6)
+    refused = api.post("/v1/tokens", json={"text": LONG, "detector": served_detectors["tfidf"]})
+    assert refused.status_code == 422 and refused.json()["field"] == "detector"
+
+
+def test_detectors_list_thresholds_distributions_and_limits(api, served_detectors):
+    body = api.get("/v1/detectors").json()
+    first = body["detectors"][0]
+    assert [d["name"] for d in body["detectors"]] == [served_detectors[k] for k in ("calibrated", "plain", "tfidf")]
+    assert first["default"] and first["detector"] == "fast-detectgpt" and first["token_view"]
+    dist = first["distributions"]
+    assert sum(dist["human"]) == 8 and sum(dist["machine"]) == 10 and len(dist["edges"]) == 31
+    assert body["limits"]["max_tokens"] == 1000 and body["watermark"] is None
+    assert body["detectors"][2]["token_view"] is False
+
+
+def test_health_shows_the_bounded_cache_and_the_batches(served_detectors):
+    with client([served_detectors["calibrated"]], cache_mb=0.004) as c:  # ~4 KB: room for a few texts
+        for i in range(12):
+            assert c.post("/v1/score", json={"texts": [f"Text number {i}: {TRAIN_TEXT[i]}"]}).status_code == 200
+        h = c.get("/healthz").json()
+    cache = next(iter(h["statistics_cache"].values()))
+    assert h["status"] == "ok" and h["rss_bytes"] > 0
+    assert cache["max_bytes"] == int(0.004 * 2**20) and 0 < cache["bytes"] <= cache["max_bytes"]
+    assert cache["evictions"] > 0 and cache["entries"] < 12
+    assert h["batching"]["requests"] == 12
+
+
+def test_concurrent_requests_share_batches_and_get_the_same_answers(served_detectors):
+    texts = [f"{i}: {t}" for i, t in enumerate(TRAIN_TEXT[:16])]
+    with client([served_detectors["calibrated"]], batch_wait_ms=200) as c:
+        out = [None] * len(texts)
+
+        def send(i):
+            out[i] = c.post("/v1/score", json={"texts": [texts[i]]}).json()["results"][0]["score"]
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(len(texts))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stats = c.get("/healthz").json()["batching"]
+    alone = load_detector(served_detectors["calibrated"]).score(texts)
+    np.testing.assert_allclose(out, alone, atol=1e-4)
+    assert stats["largest_batch"] > 1 and stats["batches"] < len(texts)
+
+
+def test_one_text_that_breaks_the_model_fails_alone(served_detectors, monkeypatch):
+    svc = Service(ServeConfig(detectors=[served_detectors["calibrated"]], warm_up=False))
+    det = svc.detectors[served_detectors["calibrated"]]
+    real = det._score
+
+    def fragile(texts, ids, progress):
+        if any("explode" in t for t in texts):
+            raise RuntimeError("the model exploded")
+        return real(texts, ids, progress)
+
+    monkeypatch.setattr(det, "_score", fragile)
+    with TestClient(create_app(svc)) as c:
+        r = c.post("/v1/score", json={"texts": [LONG, "please explode now, model", SERVE_HUMAN[1]]})
+        assert r.status_code == 200
+        a, b, d = r.json()["results"]
+        assert b["error"] == "RuntimeError: the model exploded" and b["score"] is None
+        assert a["error"] is None and d["error"] is None and a["score"] is not None
+        assert c.get("/healthz").status_code == 200
+
+
+def test_a_request_past_its_time_gets_504_and_the_server_stays_up(served_detectors, monkeypatch):
+    svc = Service(ServeConfig(detectors=[served_detectors["calibrated"]], warm_up=False, timeout_s=0.2))
+    real = svc._run
+
+    def slow(group, texts):
+        if "slow" in texts[0]:
+            time.sleep(1.0)
+        return real(group, texts)
+
+    monkeypatch.setattr(svc, "_run", slow)
+    with TestClient(create_app(svc)) as c:
+        r = c.post("/v1/score", json={"texts": ["a slow text to score, please"]})
+        assert r.status_code == 504 and "--timeout-s" in r.json()["error"]
+        time.sleep(1.0)
+        assert c.post("/v1/score", json={"texts": [LONG]}).status_code == 200
+
+
+def test_the_watermark_test_rides_along(served_detectors, tiny_lm):
+    with client([served_detectors["calibrated"]], watermark_model=tiny_lm,
+                watermark={"scheme": "kgw", "key": 42, "min_tokens": 4}) as c:
+        r = c.post("/v1/score", json={"texts": [LONG]}).json()["results"][0]
+        assert c.get("/v1/detectors").json()["watermark"]["scheme"] == "kgw"
+    mark = r["watermark"]
+    assert mark["watermark"] == "tested" and 0 < mark["p_value"] <= 1 and mark["tokens_scored"] >= 4
+
+
+def test_the_page_is_self_contained(api):
+    page = api.get("/").text
+    assert "<textarea" in page and 'for="text"' in page and "/v1/score" in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "") and "https://" not in page  # no CDN
+
+
+def test_pure_helpers():
+    assert cut_to_tokens("ab cd ef", [(0, 2), (2, 5), (5, 8)], 2) == ("ab cd", 2, True)
+    assert cut_to_tokens("ab", [(0, 2)], 5) == ("ab", 1, False)
+    assert token_segments("ab  cd", [(0, 2), (4, 6)]) == ["ab  ", "cd"]
+    assert token_segments(" x", [(1, 2)]) == [" x"]
+
+
+def test_the_batcher_groups_what_arrives_together_and_can_be_switched_off():
+    calls = []
+
+    def run(group, items):
+        calls.append((group, list(items)))
+        time.sleep(0.05)
+        return [f"{group}:{x}" for x in items]
+
+    b = MicroBatcher(run, wait_s=0.1, max_tokens=1000)
+    futures = [b.submit("g", [i], 1) for i in range(5)] + [b.submit("h", ["x"], 1)]
+    assert [f.result(5) for f in futures] == [["g:0"], ["g:1"], ["g:2"], ["g:3"], ["g:4"], ["h:x"]]
+    assert calls[0] == ("g", [0, 1, 2, 3, 4]) and calls[1] == ("h", ["x"])
+    b.close()
+    calls.clear()
+    off = MicroBatcher(run, enabled=False)
+    futures = [off.submit("g", [i, i], 2) for i in range(3)]
+    assert [f.result(5) for f in futures] == [[f"g:{i}", f"g:{i}"] for i in range(3)]
+    assert [len(items) for _, items in calls] == [2, 2, 2]
+    off.close()
+    full = MicroBatcher(run, wait_s=5.0, max_tokens=3)  # the token budget closes the batch, not the wait
+    t = time.perf_counter()
+    assert [f.result(5) for f in [full.submit("g", [i], 2) for i in range(2)]] == [["g:0"], ["g:1"]]
+    assert time.perf_counter() - t < 4
+    full.close()

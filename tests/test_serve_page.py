@@ -1,0 +1,123 @@
+"""The page of `ovid serve` in a real headless browser (Playwright driving the system Chromium):
+load it, type a text, press the button, read the verdict, the chart and the coloured tokens from
+the DOM. `make test` installs Chromium where it is missing; under CI a missing browser fails."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from ovid.normalize import normalize
+from ovid.serve import ServeConfig, Service, create_app
+
+from conftest import SERVE_HUMAN, TRAIN_TEXT
+
+CHROMIUM = os.environ.get("OVID_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser_or_skip():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("the page test needs Playwright and Chromium (make test installs Chromium)")
+        pytest.skip("Playwright or Chromium not installed")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def server(served_detectors):
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    service = Service(ServeConfig(detectors=[served_detectors["calibrated"], served_detectors["tfidf"]],
+                                  warm_up=False, short_tokens=100))
+    server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not server.started:
+        assert time.time() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", served_detectors
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    sync_playwright = browser_or_skip()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        pg = browser.new_page()
+        pg.goto(server[0] + "/")
+        yield pg, server[1]
+        browser.close()
+
+
+def check(pg, text: str, keyboard: bool = False):
+    pg.fill("#text", text)
+    if keyboard:
+        pg.focus("#text")
+        pg.keyboard.press("Control+Enter")
+    else:
+        pg.click("#check")
+    pg.wait_for_function("document.getElementById('status').textContent.startsWith('Done')", timeout=60_000)
+
+
+def test_typing_a_text_shows_the_verdict_its_fpr_the_chart_and_the_tokens(page):
+    pg, detectors = page
+    pg.wait_for_selector("#detector option", state="attached")
+    assert pg.eval_on_selector("#detector", "s => s.value") == detectors["calibrated"]
+    text = " ".join(TRAIN_TEXT[:5])
+    check(pg, text)
+    verdict = pg.text_content("#verdict")
+    assert verdict in ("Flagged: likely machine-written", "Not flagged")
+    assert "flags about 1% of texts that people wrote" in pg.text_content("#fpr")
+    facts = pg.text_content("#facts")
+    assert "P(machine)" in facts and "Tokens scored" in facts and "Tamper signal" in facts
+    spans = pg.eval_on_selector_all("#tokens span", "els => els.map(e => [e.className, e.textContent, e.dataset.rank])")
+    assert spans and all(c in ("b0", "b1", "b2", "b3") for c, _, _ in spans)
+    assert "".join(t for _, t, _ in spans) == normalize(text).text  # as the detector read it (folded)
+    assert all(int(r) >= 1 for _, _, r in spans)
+    bars = pg.eval_on_selector_all("#chart rect", "els => els.map(e => e.dataset.kind)")
+    assert bars.count("human") == 30 and bars.count("machine") == 30
+    assert pg.query_selector("#chart #marker") is not None
+    assert "calibrated on" in pg.text_content("#chart-caption")
+
+
+def test_a_short_tampered_text_warns_and_the_keyboard_works(page):
+    pg, _ = page
+    check(pg, "\u200b".join(SERVE_HUMAN[0][:40]), keyboard=True)
+    codes = pg.eval_on_selector_all("#warnings li", "els => els.map(e => e.dataset.code)")
+    assert "too-short" in codes and "tampering" in codes
+    assert "were repaired" in pg.text_content("#facts")
+    assert pg.evaluate("document.activeElement.id") == "result"  # focus moves to the answer
+
+
+def test_a_detector_without_an_lm_and_an_empty_text(page):
+    pg, detectors = page
+    pg.select_option("#detector", detectors["tfidf"])
+    check(pg, " ".join(TRAIN_TEXT[:3]))
+    assert "reads no language model's ranks" in pg.text_content("#tokens-note")
+    assert pg.query_selector_all("#tokens span") == []
+    pg.fill("#text", "   ")
+    pg.click("#check")
+    assert pg.text_content("#status") == "Paste or type a text first."
+
+
+def test_every_control_has_a_label(page):
+    pg, _ = page
+    unlabelled = pg.evaluate("""[...document.querySelectorAll('textarea, select, input')]
+                                .filter(e => e.labels.length === 0).map(e => e.id)""")
+    assert unlabelled == []
+    assert pg.evaluate("document.documentElement.lang") == "en"
+    assert pg.get_attribute("#status", "aria-live") == "polite"
