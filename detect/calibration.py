@@ -40,11 +40,11 @@ def score_distributions(scores: np.ndarray, labels: np.ndarray, bins: int = DIST
     text's score with. JSON-safe: {"edges": [bins + 1], "human": [bins], "machine": [bins]}."""
     scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
     lo, hi = np.percentile(scores, [0.5, 99.5])
-    if not hi > lo:
+    if not hi - lo > 1e-9 * max(1.0, abs(lo), abs(hi)):  # (nearly) one value: a bin either side of it
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, bins + 1)
     clipped = np.clip(scores, lo, hi)
-    return {"edges": [round(float(e), 6) for e in edges],
+    return {"edges": [float(e) for e in edges],
             **{name: np.histogram(clipped[labels == v], edges)[0].tolist() for name, v in (("human", 0), ("machine", 1))}}
 
 

@@ -16,10 +16,11 @@ from starlette.exceptions import HTTPException
 from ovid.normalize import normalize
 from ovid.version import __version__
 
+from .batcher import BatcherClosed
 from .schemas import ErrorResponse, ScoreRequest, ScoreResponse, TokensRequest, TokensResponse
-from .service import Service
+from .service import Service, error_line
 
-ERRORS = {status: {"model": ErrorResponse} for status in (404, 413, 422, 504)}
+ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 413, 422, 500, 503, 504)}
 
 
 class ApiError(HTTPException):
@@ -54,10 +55,15 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length")
         too_large = f"over {self.max_bytes} bytes (--max-body-bytes)"
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and not length.isdigit():
+            return await error(400, f"body: Content-Length {length.decode('latin-1')[:40]!r} is not a number",
+                               "body")(scope, receive, send)
+        if length is not None and int(length) > self.max_bytes:
             return await error(413, f"body: {too_large}", "body")(scope, receive, send)
         seen = 0
 
+        # an ApiError raised while FastAPI reads the body reaches the HTTPException handler (FastAPI
+        # re-raises HTTPExceptions from body parsing); tests/test_bad_inputs.py's streamed-body case pins it
         async def counted():
             nonlocal seen
             message = await receive()
@@ -80,9 +86,10 @@ def check_texts(texts: list[str], service: Service, field: str = "texts") -> Non
         where = f"{field}[{i}]" if field == "texts" else field
         if len(t) > c.max_chars:
             raise ApiError(413, where, f"{len(t)} characters; at most {c.max_chars} (--max-chars)")
-        bad = next((j for j, ch in enumerate(t) if "\ud800" <= ch <= "\udfff"), None)
-        if bad is not None:
-            raise ApiError(422, where, f"not valid Unicode: a lone surrogate at character {bad}")
+        try:
+            t.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ApiError(422, where, f"not valid Unicode: a lone surrogate at character {e.start}") from None
         if not t.strip():
             raise ApiError(422, where, "empty or whitespace-only; nothing to score")
         if not normalize(t, "repair").text.strip():
@@ -103,6 +110,10 @@ async def answer(future, service: Service):
         future.cancel()
         raise ApiError(504, None, f"no answer within {service.config.timeout_s:g} s (--timeout-s): the server is "
                        "busy; try again or send fewer texts") from None
+    except BatcherClosed as e:
+        raise ApiError(503, None, str(e)) from None
+    except Exception as e:  # a bug in the service, not the request: still JSON, still one line
+        raise ApiError(500, None, f"internal error: {error_line(e)}") from None
 
 
 def create_app(service: Service) -> FastAPI:
@@ -112,7 +123,7 @@ def create_app(service: Service) -> FastAPI:
         if service.batcher is None:
             await run_in_threadpool(service.start)
         yield
-        service.close()
+        await run_in_threadpool(service.close)
 
     app = FastAPI(title="ovid", version=__version__, lifespan=lifespan,
                   description="Did a model write this text? Scores with ovid's detectors, each verdict with the "
@@ -155,7 +166,7 @@ def create_app(service: Service) -> FastAPI:
               summary="Score texts: score, P(machine), the verdict and its FPR, warnings, the watermark test")
     async def score(body: ScoreRequest):
         name = check_detector(body.detector, service)
-        check_texts(body.texts, service)
+        await run_in_threadpool(check_texts, body.texts, service)  # up to max_texts x max_chars: off the loop
         results = await answer(service.submit_score(body.texts, name), service)
         return {"detector": name, "results": results}
 
@@ -165,7 +176,7 @@ def create_app(service: Service) -> FastAPI:
         name = check_detector(body.detector, service)
         if service.token_view_model(name) is None:
             raise ApiError(422, "detector", f"{name!r} reads no language model's ranks; name one that does")
-        check_texts([body.text], service, field="text")
+        await run_in_threadpool(check_texts, [body.text], service, "text")
         (view,) = await answer(service.submit_tokens(body.text, name), service)
         if isinstance(view, Exception):
             raise ApiError(422, "text", f"the model could not read this text ({type(view).__name__}: {view})")

@@ -27,15 +27,20 @@ class Job:
     future: Future = field(default_factory=Future)
 
 
+class BatcherClosed(RuntimeError):
+    """The service stopped before this request's turn came."""
+
+
 @dataclass
 class BatchStats:
+    failed: int = 0  # batches whose run() raised
     batches: int = 0
     jobs: int = 0
     items: int = 0
     largest: int = 0  # most jobs in one batch
 
     def as_dict(self) -> dict:
-        return {"batches": self.batches, "requests": self.jobs, "texts": self.items, "largest_batch": self.largest,
+        return {"batches": self.batches, "failed_batches": self.failed, "requests": self.jobs, "texts": self.items, "largest_batch": self.largest,
                 "mean_requests_per_batch": round(self.jobs / self.batches, 3) if self.batches else 0.0}
 
 
@@ -44,6 +49,7 @@ class MicroBatcher:
         self.run, self.enabled, self.wait_s, self.max_tokens = run, enabled, wait_s, max_tokens
         self.stats = BatchStats()
         self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ovid-batcher", daemon=True)
         self._thread.start()
 
@@ -54,8 +60,20 @@ class MicroBatcher:
         return job.future
 
     def close(self) -> None:
+        """Stop after the batch in flight; requests still waiting get BatcherClosed."""
+        self._closing.set()
         self._queue.put(None)
         self._thread.join(timeout=30)
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None and job.future.set_running_or_notify_cancel():
+                job.future.set_exception(BatcherClosed("the service is shutting down"))
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def _collect(self, first: Job) -> tuple[list[Job], bool]:
         """The jobs of one batch, and whether the batcher was closed meanwhile."""
@@ -82,12 +100,19 @@ class MicroBatcher:
                 return
             batch, closing = self._collect(first)
             live = [j for j in batch if j.future.set_running_or_notify_cancel()]  # timed-out requests drop out
+            if self._closing.is_set():
+                for j in live:
+                    j.future.set_exception(BatcherClosed("the service is shutting down"))
+                live = []
             for group in dict.fromkeys(j.group for j in live):
                 jobs = [j for j in live if j.group == group]
                 items = [it for j in jobs for it in j.items]
                 try:
                     results = list(self.run(group, items))
-                except BaseException as e:  # run() isolates per-item failures; this is a bug or shutdown
+                    if len(results) != len(items):
+                        raise RuntimeError(f"{len(items)} items gave {len(results)} results")
+                except Exception as e:  # run() isolates each item's failure: this is a bug; the worker goes on
+                    self.stats.failed += 1
                     for j in jobs:
                         j.future.set_exception(e)
                     continue

@@ -31,6 +31,8 @@ class WatermarkResult(BaseModel):
     z: float | None
     watermark: str | None = Field(description="tested, too-short or other-tokenizer.")
     tokens_scored: int | None
+    alpha: float | None = Field(description="The level: a p-value below it means the watermark is there.")
+    detected: bool = Field(description="p_value < alpha.")
 
 
 class TextResult(BaseModel):

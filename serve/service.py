@@ -58,6 +58,10 @@ class Service:
                 raise OvidError("--watermark-model and --watermark go together: the watermark test needs the "
                                 "scheme, the key and the model that generated the text")
             self.watermark = make_detector("watermark", model=config.watermark_model, **config.watermark)
+            marked = [n for n, d in self.detectors.items() if d.name == "watermark"]
+            if marked:
+                raise OvidError(f"--watermark adds a watermark test to other detectors; {marked[0]} is one "
+                                "already: give its settings there, or serve another detector")
         self.batcher: MicroBatcher | None = None
         self.started = None
 
@@ -72,7 +76,11 @@ class Service:
                     engine.compile()
             if self.config.warm_up:  # two shapes, one text and a batch, so later ones rarely recompile
                 for texts in ([WARM_UP_TEXT], [WARM_UP_TEXT * 3, WARM_UP_TEXT]):
-                    self._run_score(det, [self._prepare(det, t) for t in texts], texts)
+                    failed = [r for r in self._run_score(det, [self._prepare(det, t) for t in texts], texts)
+                              if isinstance(r, Exception)]
+                    if failed:
+                        raise OvidError(f"detector {det.name} could not score a test text: "
+                                        f"{type(failed[0]).__name__}: {failed[0]}")
                 for engine in self._engines(det):
                     engine.memory.clear()
         if self.watermark is not None:
@@ -121,7 +129,7 @@ class Service:
         results: list[Any] = list(prepared)
         for i, r in zip(ok, self._run_score(det, [prepared[i] for i in ok], [texts[i] for i in ok])):
             results[i] = r if isinstance(r, Exception) else (r, prepared[i])
-        return [self._result(name, det, t, r) for t, r in zip(texts, results)]
+        return [self._result(det, t, r) for t, r in zip(texts, results)]
 
     @staticmethod
     def _guard(fn, *args):
@@ -141,9 +149,13 @@ class Service:
         engines = self._engines(det)
         if not engines:
             return Prepared(norm, ratio, None, False, None)
-        enc = engines[0].tokenizer(norm, add_special_tokens=False, return_offsets_mapping=True)
-        cut, n, truncated = cut_to_tokens(norm, enc["offset_mapping"], self.config.max_tokens)
-        return Prepared(cut, ratio, n, truncated, [tuple(o) for o in enc["offset_mapping"][:n]])
+        tokenizer = engines[0].tokenizer
+        offsets = tokenizer(norm, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        cut, n, truncated = cut_to_tokens(norm, offsets, self.config.max_tokens)
+        if truncated:  # a cut text can tokenize differently at its end: count what the engine will read
+            offsets = tokenizer(cut, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+            n = len(offsets)
+        return Prepared(cut, ratio, n, truncated, [tuple(o) for o in offsets])
 
     def _run_score(self, det, items: list[Prepared], raw: list[str]) -> list[Any]:
         """(score, details) per item, or its exception; the batch in one call when it can be."""
@@ -154,21 +166,28 @@ class Service:
                 scores, details = det.score_with_details(pt)
             else:
                 scores, details = det.score(pt), [None] * len(batch)
-            marks = self.watermark.test(texts) if self.watermark is not None else [None] * len(batch)
+            marks = ([m | {"alpha": self.watermark.alpha} for m in self.watermark.test(texts)]
+                     if self.watermark is not None else [None] * len(batch))
             return [(float(s), d or m) for s, d, m in zip(scores, details, marks)]
 
-        if not items:
-            return []
-        try:
-            return call(items, raw)
-        except Exception:  # find the text that fails; the others are still scored
-            return [self._guard(lambda i: call([items[i]], [raw[i]])[0], i) for i in range(len(items))]
+        def split(lo: int, hi: int) -> list[Any]:
+            try:
+                return call(items[lo:hi], raw[lo:hi])
+            except Exception as e:  # halve until the failing text is alone; the others are still scored
+                if hi - lo == 1:
+                    return [e]
+                mid = (lo + hi) // 2
+                return split(lo, mid) + split(mid, hi)
 
-    def _result(self, name: str, det, text: str, outcome) -> dict:
+        return split(0, len(items)) if items else []
+
+    def _result(self, det, text: str, outcome) -> dict:
+        if not isinstance(outcome, Exception):
+            (score, mark), item = outcome
+            outcome = self._guard(verdict, det, score, item, text, mark, self.config)
         if isinstance(outcome, Exception):
-            return {"error": f"{type(outcome).__name__}: {str(outcome).splitlines()[0] if str(outcome) else ''}"[:500]}
-        (score, mark), item = outcome
-        return verdict(det, score, item, text, mark, self.config)
+            return {"error": error_line(outcome)}
+        return outcome
 
     def _token_view(self, det, text: str) -> dict:
         if not isinstance(det, EngineBacked):
@@ -197,7 +216,8 @@ class Service:
         for det in self.detectors.values():
             for engine in self._engines(det):
                 caches[engine.config.model] = engine.memory.info().as_dict()
-        return {"status": "ok" if self.batcher is not None else "starting", "version": __version__,
+        alive = self.batcher is not None and self.batcher.alive()
+        return {"status": "ok" if alive else ("stopped" if self.started else "starting"), "version": __version__,
                 "uptime_s": round(time.time() - self.started, 1) if self.started else 0.0,
                 "detectors": list(self.detectors), "rss_bytes": rss_bytes(), "statistics_cache": caches,
                 "batching": {"enabled": self.config.micro_batching,
@@ -216,10 +236,11 @@ def verdict(det, score: float, item: Prepared, text: str, mark: dict | None, con
            "normalization_change": round(item.change_ratio, 6), "language": language,
            "warnings": text_warnings(tokens=item.tokens, short_tokens=config.short_tokens, language=language,
                                      confidence=confidence, expected_language=config.language,
-                                     tampering=tampering, truncated=item.truncated, max_tokens=config.max_tokens),
+                                     tampering=tampering, truncated=item.truncated, max_tokens=config.max_tokens,
+                                     repaired=getattr(det, "normalize", "none") != "none"),
            "watermark": None, "error": None}
-    if getattr(det, "name", "") == "watermark":  # a test with a provable FPR: alpha, no calibration needed
-        out.update(threshold=None, target_fpr=det.alpha)
+    if getattr(det, "name", "") == "watermark" and not cal:  # a test with a provable FPR: alpha
+        out["target_fpr"] = det.alpha
         if mark and mark.get("p_value") is not None:
             out["verdict"] = "machine" if mark["p_value"] < det.alpha else "not-flagged"
     elif cal:
@@ -230,8 +251,19 @@ def verdict(det, score: float, item: Prepared, text: str, mark: dict | None, con
         out["warnings"].append({"code": "uncalibrated", "message": "this detector has no saved threshold: the score "
                                 "alone cannot say at what false-positive rate it would flag the text"})
     if mark is not None:
-        out["watermark"] = {k: mark.get(k) for k in ("p_value", "z", "watermark", "tokens_scored")}
+        alpha = det.alpha if getattr(det, "name", "") == "watermark" else mark.get("alpha")
+        out["watermark"] = {**{k: mark.get(k) for k in ("p_value", "z", "watermark", "tokens_scored")}, "alpha": alpha,
+                            "detected": mark.get("p_value") is not None and mark["p_value"] < alpha}
+        if mark.get("watermark") == "too-short" and not any(w["code"] == "too-short" for w in out["warnings"]):
+            out["warnings"].insert(0, {"code": "too-short", "message": f"only {mark.get('tokens_scored')} scored "
+                                       "n-grams: too short for the watermark test"})
     return out
+
+
+def error_line(e: Exception) -> str:
+    """One line naming what went wrong with a text."""
+    first = str(e).splitlines()[0] if str(e) else ""
+    return f"{type(e).__name__}: {first}"[:500]
 
 
 def rss_bytes() -> int:

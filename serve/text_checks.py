@@ -40,7 +40,8 @@ def guess_language(text: str) -> tuple[str | None, float]:
 
 
 def text_warnings(*, tokens: int | None, short_tokens: int, language: str | None, confidence: float,
-                  expected_language: str, tampering: float, truncated: bool, max_tokens: int) -> list[dict]:
+                  expected_language: str, tampering: float, truncated: bool, max_tokens: int,
+                  repaired: bool = True) -> list[dict]:
     """The reasons to weigh a verdict less, each {"code", "message"}."""
     out = []
     if tokens is not None and tokens < short_tokens:
@@ -51,7 +52,8 @@ def text_warnings(*, tokens: int | None, short_tokens: int, language: str | None
                     "the language the detector was made for"})
     if tampering >= TAMPERING_FLAG:
         out.append({"code": "tampering", "message": f"{tampering:.1%} of its characters were invisible or look-alike "
-                    "characters, repaired before scoring: a sign of an evasion attempt"})
+                    "characters" + (", repaired before scoring" if repaired else " (this detector scores them as "
+                                    "they are)") + ": a sign of an evasion attempt"})
     if truncated:
         out.append({"code": "truncated", "message": f"scored on its first {max_tokens} tokens only"})
     return out

@@ -481,10 +481,13 @@ HTTP = [
      "body: over 5000 bytes (--max-body-bytes)"),
     ("score-deep-nesting", "POST", "/v1/score", b'{"texts": ' + b"[" * 2000 + b"]" * 2000 + b"}", 400, "body",
      "error parsing the body"),
-    ("score-form", "POST", "/v1/score", b"texts=hello", 422, "body", ""),
+    ("score-form", "POST", "/v1/score", b"texts=hello", 422, "body", "valid dictionary"),
+    ("score-content-length", "POST", "/v1/score", b"BAD-LENGTH", 400, "body", "Content-Length 'ten' is not a number"),
     ("tokens-no-text", "POST", "/v1/tokens", {}, 422, "text", "Field required"),
     ("tokens-empty", "POST", "/v1/tokens", {"text": ""}, 422, "text", "whitespace-only"),
     ("tokens-too-long", "POST", "/v1/tokens", {"text": LONG_TEXT}, 413, "text", "at most 500"),
+    ("tokens-surrogate", "POST", "/v1/tokens", b'{"text": "x\\udc00"}', 422, "text", "lone surrogate at character 1"),
+    ("tokens-body-too-large", "POST", "/v1/tokens", b'{"text": "' + b"y" * 6000 + b'"}', 413, "body", "over 5000"),
     ("tokens-no-lm", "POST", "/v1/tokens", {"text": "a text", "detector": "TFIDF"}, 422, "detector",
      "reads no language model's ranks"),
     ("score-get", "GET", "/v1/score", None, 405, None, "Method Not Allowed"),
@@ -509,7 +512,10 @@ def test_http_bad_input(service_api, case, method, path, body, status, field, fr
     client, detectors = service_api
     if isinstance(body, dict) and body.get("detector") == "TFIDF":
         body = {**body, "detector": detectors["tfidf"]}
-    if isinstance(body, bytes):
+    if body == b"BAD-LENGTH":  # a Content-Length that is not a number, sent as raw ASGI
+        r = client.request(method, path, content=b"{}", headers={"content-type": "application/json",
+                                                                 "content-length": "ten"})
+    elif isinstance(body, bytes):
         r = client.request(method, path, content=body, headers={"content-type": "application/json"}
                            if case != "score-form" else {"content-type": "application/x-www-form-urlencoded"})
     else:
@@ -528,6 +534,45 @@ def test_a_streamed_body_is_cut_off_at_the_limit_too(service_api):
     r = client.post("/v1/score", content=iter([b'{"texts": ["', b"x" * 3000, b"y" * 3000, b'"]}']),
                     headers={"content-type": "application/json"})
     assert r.status_code == 413 and r.json() == {"error": "body: over 5000 bytes (--max-body-bytes)", "field": "body"}
+
+
+def test_a_request_past_its_time_gets_504_and_never_runs(served_detectors, monkeypatch):
+    import threading
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from ovid.serve import create_app
+
+    svc = Service(ServeConfig(detectors=[served_detectors["calibrated"]], warm_up=False, timeout_s=0.3,
+                              micro_batching=False))
+    real, ran = svc._run, []
+
+    def slow(group, texts):
+        ran.append(texts[0])
+        if "slow" in texts[0]:
+            time.sleep(1.0)
+        return real(group, texts)
+
+    monkeypatch.setattr(svc, "_run", slow)
+    with TestClient(create_app(svc)) as c:
+        answers = {}
+
+        def send(text):
+            answers[text] = c.post("/v1/score", json={"texts": [text]})
+
+        first = threading.Thread(target=send, args=("a slow text to score",))
+        first.start()
+        time.sleep(0.1)
+        send("queued behind it")  # waits in the queue past its time
+        first.join()
+        for text, r in answers.items():
+            assert r.status_code == 504, text
+            assert r.json() == {"error": "no answer within 0.3 s (--timeout-s): the server is busy; try again or "
+                                "send fewer texts", "field": None}
+        time.sleep(1.0)
+        assert c.post("/v1/score", json={"texts": ["a later text is answered"]}).status_code == 200
+    assert ran == ["a slow text to score", "a later text is answered"]  # the timed-out one never ran
 
 
 def test_serve_refuses_a_port_in_use(user, capsys):

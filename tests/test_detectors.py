@@ -141,7 +141,7 @@ def test_import_has_no_side_effects():
     global state alone."""
     import subprocess
     import sys
-    code = ("import sys, ovid, ovid.detect, ovid.generate, ovid.overlap, ovid.reports, ovid.cli; "
+    code = ("import sys, ovid, ovid.detect, ovid.generate, ovid.overlap, ovid.reports, ovid.serve, ovid.cli; "
             "heavy = sorted(m for m in ('torch', 'transformers', 'datasets', 'sklearn', 'scipy', 'pandas', "
             "'matplotlib') if m in sys.modules); "
             "import torch; print(heavy, torch.is_grad_enabled())")

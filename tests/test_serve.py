@@ -154,30 +154,79 @@ def test_one_text_that_breaks_the_model_fails_alone(served_detectors, monkeypatc
         assert c.get("/healthz").status_code == 200
 
 
-def test_a_request_past_its_time_gets_504_and_the_server_stays_up(served_detectors, monkeypatch):
-    svc = Service(ServeConfig(detectors=[served_detectors["calibrated"]], warm_up=False, timeout_s=0.2))
-    real = svc._run
-
-    def slow(group, texts):
-        if "slow" in texts[0]:
-            time.sleep(1.0)
-        return real(group, texts)
-
-    monkeypatch.setattr(svc, "_run", slow)
-    with TestClient(create_app(svc)) as c:
-        r = c.post("/v1/score", json={"texts": ["a slow text to score, please"]})
-        assert r.status_code == 504 and "--timeout-s" in r.json()["error"]
-        time.sleep(1.0)
-        assert c.post("/v1/score", json={"texts": [LONG]}).status_code == 200
-
-
 def test_the_watermark_test_rides_along(served_detectors, tiny_lm):
     with client([served_detectors["calibrated"]], watermark_model=tiny_lm,
-                watermark={"scheme": "kgw", "key": 42, "min_tokens": 4}) as c:
+                watermark={"scheme": "kgw", "key": 42, "min_tokens": 4, "alpha": 0.05}) as c:
         r = c.post("/v1/score", json={"texts": [LONG]}).json()["results"][0]
         assert c.get("/v1/detectors").json()["watermark"]["scheme"] == "kgw"
     mark = r["watermark"]
     assert mark["watermark"] == "tested" and 0 < mark["p_value"] <= 1 and mark["tokens_scored"] >= 4
+    assert mark["alpha"] == 0.05 and mark["detected"] == (mark["p_value"] < 0.05)
+    assert r["verdict"] in ("machine", "not-flagged")  # the detector's own verdict, beside the test
+
+
+def test_a_watermark_detector_served_alone_decides_at_its_alpha(tiny_lm, tmp_path):
+    from ovid import make_detector
+    from ovid.errors import OvidError
+
+    folder = tmp_path / "wm"
+    make_detector("watermark", model=tiny_lm, key=42, alpha=0.5, min_tokens=40).save(folder)
+    with client([str(folder)]) as c:
+        long, short = c.post("/v1/score", json={"texts": [LONG, "a few words only"]}).json()["results"]
+    p = long["watermark"]["p_value"]
+    assert long["target_fpr"] == 0.5 and long["verdict"] == ("machine" if p < 0.5 else "not-flagged")
+    assert long["watermark"]["detected"] == (p < 0.5) and long["warnings"] == []
+    assert short["verdict"] is None and short["watermark"]["watermark"] == "too-short"
+    assert [w["code"] for w in short["warnings"]] == ["too-short"]
+    with pytest.raises(OvidError, match="is one already"):
+        Service(ServeConfig(detectors=[str(folder)], watermark_model=tiny_lm, watermark={"key": 1}))
+
+
+def test_a_truncated_text_has_a_token_view_of_what_was_scored(served_detectors):
+    with client([served_detectors["calibrated"]], max_tokens=37) as c:
+        view = c.post("/v1/tokens", json={"text": LONG}).json()
+        scored = c.post("/v1/score", json={"texts": [LONG]}).json()["results"][0]
+    assert view["truncated"] is True and len(view["tokens"]) == scored["tokens_scored"] <= 37
+    assert "".join(t["text"] for t in view["tokens"]) == view["text"]
+
+
+def test_a_failure_after_scoring_stays_with_its_text_across_requests(served_detectors, monkeypatch):
+    import ovid.serve.service as service_module
+
+    real = service_module.verdict
+
+    def fragile(det, score, item, text, mark, config):
+        if "boom" in text:
+            raise ValueError("verdict broke")
+        return real(det, score, item, text, mark, config)
+
+    monkeypatch.setattr(service_module, "verdict", fragile)
+    with client([served_detectors["calibrated"]], batch_wait_ms=300) as c:
+        out = {}
+
+        def send(key, texts):
+            out[key] = c.post("/v1/score", json={"texts": texts})
+
+        threads = [threading.Thread(target=send, args=("bad", ["boom goes this one", LONG])),
+                   threading.Thread(target=send, args=("good", [SERVE_HUMAN[2]]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert c.get("/healthz").json()["batching"]["largest_batch"] == 2  # the two requests shared a batch
+    assert out["good"].status_code == 200 and out["good"].json()["results"][0]["error"] is None
+    bad = out["bad"].json()["results"]
+    assert bad[0]["error"] == "ValueError: verdict broke" and bad[1]["error"] is None
+
+
+def test_a_detector_that_cannot_score_does_not_start(served_detectors, monkeypatch):
+    from ovid.errors import OvidError
+
+    svc = Service(ServeConfig(detectors=[served_detectors["calibrated"]]))
+    det = svc.detectors[served_detectors["calibrated"]]
+    monkeypatch.setattr(det, "_score", lambda texts, ids, progress: 1 / 0)
+    with pytest.raises(OvidError, match="could not score a test text: ZeroDivisionError"):
+        svc.start()
 
 
 def test_the_page_is_self_contained(api):
@@ -217,3 +266,28 @@ def test_the_batcher_groups_what_arrives_together_and_can_be_switched_off():
     assert [f.result(5) for f in [full.submit("g", [i], 2) for i in range(2)]] == [["g:0"], ["g:1"]]
     assert time.perf_counter() - t < 4
     full.close()
+
+
+def test_the_batcher_fails_what_is_left_when_it_closes_and_survives_a_bad_run():
+    from ovid.serve.batcher import BatcherClosed
+
+    started = threading.Event()
+
+    def run(group, items):
+        started.set()
+        time.sleep(0.3)
+        return [] if group == "short" else items
+
+    b = MicroBatcher(run, enabled=False)
+    bad = b.submit("short", [1], 1)
+    with pytest.raises(RuntimeError, match="1 items gave 0 results"):
+        bad.result(5)
+    started.clear()
+    first = b.submit("g", [1], 1)
+    assert started.wait(5)
+    waiting = b.submit("g", [2], 1)  # queued behind the running batch when close() comes
+    b.close()
+    assert first.result(5) == [1]
+    with pytest.raises(BatcherClosed):
+        waiting.result(5)
+    assert b.stats.failed == 1 and not b.alive()

@@ -121,3 +121,13 @@ def test_every_control_has_a_label(page):
     assert unlabelled == []
     assert pg.evaluate("document.documentElement.lang") == "en"
     assert pg.get_attribute("#status", "aria-live") == "polite"
+
+
+def test_markup_in_a_text_stays_text(page):
+    pg, detectors = page
+    pg.select_option("#detector", detectors["calibrated"])
+    check(pg, '<img src=x onerror="window.__xss = 1"><script>window.__xss = 2</script> ' + " ".join(TRAIN_TEXT[:2]))
+    assert pg.evaluate("window.__xss === undefined")
+    assert pg.query_selector("#tokens img") is None and "<img src=x" in pg.text_content("#tokens")
+    rows = pg.eval_on_selector_all("#rank-rows tr", "els => els.length")
+    assert rows == len(pg.query_selector_all("#tokens span"))  # the ranks as a table too
