@@ -23,7 +23,8 @@ from ovid.hardware import cores
 from ovid.log import logger
 from ovid.paths import check_output_dir, check_output_file
 from ovid.processes import map_in_processes
-from ovid.settings import at_least, check_settings, fraction, setting
+from ovid.ray_tasks import ENGINES, map_in_ray
+from ovid.settings import at_least, check_settings, fraction, one_of, setting
 
 from .bloom import BloomFilter
 from .ngrams import BATCH_BYTES, N, batch_ngram_hashes, byte_batches, count_ngrams
@@ -40,6 +41,10 @@ class BloomBuildConfig:
     n: int = setting(N, "N-gram length (the GPT-2 paper: 8).", check=at_least(1))
     workers: int = setting(0, "Processes, one shard each (0 = one per core).", check=at_least(0))
     batch_bytes: int = setting(BATCH_BYTES, "Text per hashing batch (bounds a worker's memory).", check=at_least(1))
+    engine: str = setting("local", "Where the shards are built: local (processes) or ray (Ray tasks, on a cluster "
+                          "with --ray-address; every worker must see the corpus files).", check=one_of(*ENGINES))
+    ray_address: str | None = setting(None, "A Ray cluster's address (ray start --head prints it); default: a "
+                                      "local Ray with --workers CPUs.")
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -152,9 +157,14 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
         raise CorpusError(f"{', '.join(cfg.sources)}: no texts")
     say = logger("ovid bloom") if progress else (lambda msg: None)
     processes = min(workers, len(shards))
+    if cfg.engine == "ray":  # the same calls as Ray tasks; the OR of the shards does not depend on who built them
+        def run(fn, calls, _processes):
+            return map_in_ray(fn, calls, address=cfg.ray_address, local_cpus=workers)
+    else:
+        run = map_in_processes
     capacity = cfg.capacity
     if capacity is None:
-        capacity = sum(map_in_processes(count_shard, [(s, cfg.n) for s in shards], processes))
+        capacity = sum(run(count_shard, [(s, cfg.n) for s in shards], processes))
         if capacity == 0:
             raise CorpusError(f"{', '.join(cfg.sources)}: no {cfg.n}-grams (no text of {cfg.n} words or more)")
         say(f"counted {capacity:,} {cfg.n}-grams")
@@ -162,9 +172,9 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"shard-{i:04d}-of-{len(shards):04d}.bloom" for i in range(len(shards))]
     todo = [i for i, p in enumerate(paths) if not _shard_is_done(p, shards[i], m, k, cfg.n)]
-    say(f"building {len(todo)} of {len(shards)} shards in {processes} processes "
+    say(f"building {len(todo)} of {len(shards)} shards in {processes} {'Ray tasks' if cfg.engine == 'ray' else 'processes'} "
         f"({m / 8 / 2**20:.1f} MiB filter, k={k})")
-    map_in_processes(build_shard, [(shards[i], m, k, cfg.n, cfg.batch_bytes, str(paths[i])) for i in todo], processes)
+    run(build_shard, [(shards[i], m, k, cfg.n, cfg.batch_bytes, str(paths[i])) for i in todo], processes)
     merged = BloomFilter.load(paths[0])
     for p in paths[1:]:
         merged.merge(BloomFilter.load(p))

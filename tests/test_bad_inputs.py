@@ -318,6 +318,8 @@ CLI = [
      "takes no parameter gamma"),
     ("train-watermark-key", "train --detector watermark --watermark-key x --train {u}/good.jsonl --out {o}/d", 2,
      "Invalid value for '--watermark-key'"),
+    ("bloom-engine", "bloom {u}/human.jsonl --engine spark --out {o}/r.bloom", 2,
+     "--engine must be one of local, ray, got 'spark'"),
     # ovid serve: every option and detector checked before a model loads or a port is taken
     ("serve-port-0", "serve --detector {u}/det --port 0", 2, "--port must be a port number in [1, 65535], got 0"),
     ("serve-port-high", "serve --detector {u}/det --port 70000", 2, "--port must be a port number"),
