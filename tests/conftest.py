@@ -112,3 +112,9 @@ def served_detectors(tiny_lm, tmp_path_factory) -> dict[str, str]:
     make_detector("likelihood", model=tiny_lm, dtype="float32").save(out["plain"])
     make_detector("tfidf").fit(texts, labels).save(out["tfidf"])
     return {k: str(v) for k, v in out.items()}
+
+
+def xsum_openings(n: int) -> list[str]:
+    """The first 60 words of n real XSum texts from the shared data: half human, half GPT-2-XL."""
+    data = json.loads((SHARED / "xsum_gpt2-xl.raw_data.json").read_text())
+    return [" ".join(t.split()[:60]) for t in data["original"][: n // 2] + data["sampled"][: n // 2]]

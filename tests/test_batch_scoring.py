@@ -1,16 +1,9 @@
 """A detector as a batch function in Hugging Face `datasets`' map (the Ray path is in test_ray.py)."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
-from conftest import SHARED, needs_shared
-
-
-def _real_texts(n: int) -> list[str]:
-    data = json.loads((SHARED / "xsum_gpt2-xl.raw_data.json").read_text())
-    return [" ".join(t.split()[:60]) for t in data["original"][: n // 2] + data["sampled"][: n // 2]]
+from conftest import needs_shared, xsum_openings
 
 
 @needs_shared
@@ -20,7 +13,7 @@ def test_the_same_batch_function_drops_into_datasets_map(tiny_lm, tmp_path):
     from ovid import make_detector
     from ovid.detect.batch_scoring import ScoreBatch
 
-    texts = _real_texts(12)
+    texts = xsum_openings(12)
     det = make_detector("fast-detectgpt", model=tiny_lm, dtype="float32").fit(texts, [0] * 6 + [1] * 6)
     det.save(tmp_path / "det")
     ds = datasets.Dataset.from_dict({"text": texts, "label": [0] * 6 + [1] * 6})

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import SHARED, needs_shared
+from conftest import SHARED, needs_shared, xsum_openings
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'ovid[ray]')")
 
@@ -40,17 +40,12 @@ def test_the_ray_bloom_build_is_bit_identical_to_the_local_one(local_ray, tmp_pa
     assert not (tmp_path / "ray.bloom.shards").exists()
 
 
-def _real_texts(n: int) -> list[str]:
-    data = json.loads((SHARED / "xsum_gpt2-xl.raw_data.json").read_text())
-    return [" ".join(t.split()[:60]) for t in data["original"][: n // 2] + data["sampled"][: n // 2]]
-
-
 @needs_shared
 def test_a_detector_scores_a_ray_dataset_as_it_scores_locally(local_ray, tiny_lm):
     from ovid.detect.batch_scoring import score_dataset
     from ovid.detect.score_job import resolve_detector
 
-    texts = _real_texts(24)
+    texts = xsum_openings(24)
     params = {"model": tiny_lm, "dtype": "float32"}
     local = resolve_detector("likelihood", params).score(texts)
     ds = ray.data.from_items([{"id": i, "text": t} for i, t in enumerate(texts)])
