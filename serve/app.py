@@ -134,7 +134,7 @@ def create_app(service: Service) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException):
         field = getattr(exc, "field", None)
         if exc.status_code == 400 and field is None:  # FastAPI could not parse the body (e.g. nested too deep)
-            return error(400, f"body: {exc.detail}", "body")
+            return error(400, f"body: could not be read as UTF-8 JSON ({exc.detail})", "body")
         return error(exc.status_code, str(exc.detail), field)
 
     @app.exception_handler(RequestValidationError)

@@ -484,6 +484,8 @@ HTTP = [
     ("score-deep-nesting", "POST", "/v1/score", b'{"texts": ' + b"[" * 2000 + b"]" * 2000 + b"}", 400, "body",
      "error parsing the body"),
     ("score-form", "POST", "/v1/score", b"texts=hello", 422, "body", "valid dictionary"),
+    ("score-not-utf8", "POST", "/v1/score", b'{"texts": ["caf\xe9"]}', 400, "body",
+     "could not be read as UTF-8 JSON"),
     ("score-content-length", "POST", "/v1/score", b"BAD-LENGTH", 400, "body", "Content-Length 'ten' is not a number"),
     ("tokens-no-text", "POST", "/v1/tokens", {}, 422, "text", "Field required"),
     ("tokens-empty", "POST", "/v1/tokens", {"text": ""}, 422, "text", "whitespace-only"),
