@@ -83,12 +83,13 @@ def _default_label(path: Path) -> int | None:
     return None
 
 
-def read_jsonl(path: str | os.PathLike, label: int | None = None,
-               encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:
-    """gpt-2-output-dataset JSONL, or any JSONL with `text` (and optionally `id`, `label`)."""
+def read_jsonl(path: str | os.PathLike, label: int | None = None, encoding: str = DEFAULT_ENCODING, *,
+               start: int = 0, end: int | None = None, first_line: int = 1) -> Iterator[Record]:
+    """gpt-2-output-dataset JSONL, or any JSONL with `text` (and optionally `id`, `label`); with
+    `start`/`end`, the lines that begin in that byte range (see textio.iter_lines)."""
     path = Path(path)
     default = label if label is not None else _default_label(path)
-    for lineno, line in iter_lines(path, encoding):
+    for lineno, line in iter_lines(path, encoding, start=start, end=end, first_line=first_line):
         where = f"{path}:{lineno}"
         if not line.strip():
             continue

@@ -63,6 +63,8 @@ def check_output_dir(out: str | os.PathLike, *, inputs: Iterable[str | os.PathLi
     for src in _input_paths(inputs):
         if src.exists() and (_same(path, src) or src.resolve().is_relative_to(path.resolve())):
             raise OutputError(f"{option} {out}: holds an input ({src}); give a folder of its own")
+        if src.is_dir() and path.resolve().is_relative_to(src.resolve()):
+            raise OutputError(f"{option} {out}: is inside an input folder ({src}); ovid never writes into its input")
     if path.is_dir() and any(path.iterdir()) and not (ours and ours(path)):
         raise OutputError(f"{option} {out}: folder exists and is not empty, and is not a folder {what}; "
                           f"give a new or empty folder")

@@ -50,20 +50,26 @@ def read_text(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> str:
     return _decode(data, path, encoding, offset=skipped)
 
 
-def iter_lines(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[int, str]]:
-    """(line number from 1, line text) for each line of a file, decoded line by line so an error
-    names the line and the byte offset in the file."""
-    offset = 0
+def iter_lines(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING, *, start: int = 0,
+               end: int | None = None, first_line: int = 1) -> Iterator[tuple[int, str]]:
+    """(line number, line text) for each line of a file, decoded line by line so an error names
+    the line and the byte offset in the file. `start`/`end` read only the lines that begin in
+    that byte range (`start` at a line's first byte, numbered `first_line`)."""
+    offset = start
     try:
         f = open(path, "rb")
     except OSError as e:
         raise CorpusError(f"{path}: cannot read ({e.strerror})") from None
     with f:
-        for lineno, raw in enumerate(f, 1):
-            if lineno == 1 and raw.startswith(codecs.BOM_UTF8) and _is_utf8(encoding):
-                raw, offset = raw[3:], 3
-            yield lineno, _decode(raw, path, encoding, offset, lineno)
-            offset += len(raw)
+        f.seek(start)
+        for lineno, raw in enumerate(f, first_line):
+            if end is not None and offset >= end:
+                break
+            at, size = offset, len(raw)
+            if at == 0 and raw.startswith(codecs.BOM_UTF8) and _is_utf8(encoding):
+                raw, at = raw[3:], 3
+            yield lineno, _decode(raw, path, encoding, at, lineno)
+            offset += size
 
 
 def _read_bytes(path: str | os.PathLike) -> bytes:
