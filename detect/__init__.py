@@ -6,6 +6,7 @@ from ovid.lazy import lazy_exports
 
 _EXPORTS = {"Detector": "base", "NotFittedError": "base", "load_detector": "persistence",
             "make_detector": "registry", "register": "registry", "detector_names": "registry",
-            "score_files": "score_job", "ScoreJob": "score_job", "train_detector": "train_job", "TrainJob": "train_job"}
+            "score_files": "score_job", "ScoreJob": "score_job", "ScoreBatch": "batch_scoring",
+            "score_dataset": "batch_scoring", "train_detector": "train_job", "TrainJob": "train_job"}
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

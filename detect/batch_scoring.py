@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from ovid.ray_tasks import actor_pool
+
 from .calibration import apply_calibration
-from .score_job import resolve_detector
+from .score_rows import resolve_detector
 
 
 class ScoreBatch:
@@ -46,5 +48,5 @@ def score_dataset(ds, detector: str = "ovid:default", params: dict[str, Any] | N
     with `gpus_per_worker` GPUs) that load the detector once; lazy, like every Ray Data step."""
     return ds.map_batches(ScoreBatch, fn_constructor_kwargs={"detector": detector, "params": dict(params or {}),
                                                              "text_column": text_column},
-                          batch_size=batch_size, batch_format="numpy", concurrency=workers,
+                          batch_size=batch_size, batch_format="numpy", compute=actor_pool(workers),
                           num_gpus=gpus_per_worker or None)

@@ -5,11 +5,40 @@ Ray is an optional extra (`pip install 'ovid[ray]'`); it is imported only when a
 """
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, fields
 from typing import Any, Callable, Sequence
 
 from .errors import OvidError
+from .hardware import cores
+from .settings import at_least, check_settings, one_of, setting
 
 ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RaySettings:
+    """Where a job runs: in this process, or on Ray (a local Ray on this machine's cores, or the
+    cluster at `ray_address`) with `workers` actors that each load the model once."""
+    engine: str = setting("local", "Where the work runs: local (this process) or ray (Ray actors, each loading "
+                          "the model once; on a cluster with --ray-address).", check=one_of(*ENGINES))
+    ray_address: str | None = setting(None, "A Ray cluster's address (ray start --head prints it); default: a "
+                                      "local Ray on this machine's cores.")
+    workers: int = setting(1, "Ray: actors working in parallel, each with its own copy of the model.",
+                           check=at_least(1))
+    gpus_per_worker: float = setting(0.0, "Ray: GPUs per actor (0: CPU only).", check=at_least(0))
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+        check_ray_only(self, [f.name for f in fields(RaySettings) if f.name != "engine"])
+
+
+def check_ray_only(obj: Any, names: Sequence[str]) -> None:
+    """Options that mean something only on Ray are refused with the local engine, not ignored."""
+    if obj.engine == "local":
+        for name in names:
+            if getattr(obj, name) != type(obj).__dataclass_fields__[name].default:
+                raise OvidError(f"--{name.replace('_', '-')} applies to --engine ray only")
 
 
 def import_ray():
@@ -27,10 +56,67 @@ def init_ray(address: str | None = None, num_cpus: int | None = None):
     if not ray.is_initialized():
         kwargs = {"address": address} if address else {"num_cpus": num_cpus}
         try:
-            ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
+            ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, **kwargs)
         except ConnectionError as e:
             raise OvidError(f"--ray-address {address}: no Ray cluster answers there ({e})") from None
     return ray
+
+
+def quiet_ray_data() -> None:
+    """ovid shows its own progress: no Ray Data bars or per-run log lines on stderr."""
+    from ray.data import DataContext
+
+    DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+
+
+def actor_pool(workers: int):
+    from ray.data import ActorPoolStrategy
+
+    return ActorPoolStrategy(size=workers)
+
+
+def start_ray(settings: RaySettings):
+    """The ray module, connected to `settings.ray_address` or to a local Ray on this machine's
+    cores, with Ray Data quiet."""
+    ray = init_ray(settings.ray_address, cores() if not settings.ray_address else None)
+    quiet_ray_data()
+    return ray
+
+
+def actor_options(settings: RaySettings) -> dict:
+    """map_batches keywords for a pool of `workers` actors. Locally the cores are shared out
+    among them (torch then runs that many threads in each); on a cluster each takes one CPU and
+    its GPUs."""
+    local = not settings.ray_address
+    return {"compute": actor_pool(settings.workers),
+            "num_cpus": max(cores(), 1) / settings.workers if local else 1,
+            "num_gpus": settings.gpus_per_worker or None}
+
+
+def error_fields(e: OvidError) -> dict:
+    """An OvidError an actor caught, as columns of its output (Ray Data drops the original
+    exception on the way to the driver, keeping only a traceback's text)."""
+    return {"error": type(e).__name__, "message": str(e)}
+
+
+def raise_error_fields(row: dict) -> None:
+    """The driver's side of `error_fields`: raise the actor's error as itself."""
+    if row.get("error"):
+        from . import errors
+
+        cls = getattr(errors, row["error"], OvidError)
+        raise (cls if isinstance(cls, type) and issubclass(cls, OvidError) else OvidError)(row["message"])
+
+
+def use_assigned_cpus() -> None:
+    """In an actor: torch threads = the CPUs Ray gave it (Ray sets OMP_NUM_THREADS only for
+    whole CPUs)."""
+    import ray
+    import torch
+
+    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+    torch.set_num_threads(max(1, int(cpus)))
 
 
 def map_in_ray(fn: Callable, calls: Sequence[tuple], num_cpus: float = 1, address: str | None = None,
@@ -42,6 +128,22 @@ def map_in_ray(fn: Callable, calls: Sequence[tuple], num_cpus: float = 1, addres
     refs = [task.remote(*args) for args in calls]
     try:
         return ray.get(refs)
-    except ray.exceptions.RayTaskError as e:
-        cause = e.as_instanceof_cause()
-        raise (cause if isinstance(cause, OvidError) else OvidError(f"a Ray task failed: {e}")) from None
+    except ray.exceptions.RayError as e:
+        raise ray_failure(e) from None
+
+
+def ray_failure(e: BaseException) -> OvidError:
+    """The OvidError a task or actor raised (Ray wraps it, once per layer), else a one-line
+    OvidError saying that Ray failed and why."""
+    first, seen = e, set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OvidError):
+            return e
+        as_cause = getattr(e, "as_instanceof_cause", None)
+        cause = as_cause() if as_cause else None
+        if isinstance(cause, OvidError):
+            return cause
+        e = getattr(e, "cause", None) or e.__cause__ or e.__context__
+    lines = [ln for ln in str(first).splitlines() if ln.strip()]
+    return OvidError(f"a Ray worker failed: {lines[-1][:300] if lines else type(first).__name__}")
