@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from ovid.generate.config import Decoding, GenerationConfig, SamplingParams
+from ovid.ray_tasks import RaySettings
 from ovid.watermark.config import SCHEMES, WatermarkConfig
 
 from .options import fail, field_options, option, split_list, with_options
@@ -24,7 +25,9 @@ OPTIONS = [
     option("out", Optional[Path], None, "Output JSONL (one model and one decoding)."),
     option("out_dir", Optional[Path], None, "Output folder for a grid: MODEL-DECODING.jsonl each."),
     option("progress", bool, True, "Show a progress bar."),
+    *field_options(RaySettings),
 ]
+RAY_OPTIONS = [f.name for f in dataclasses.fields(RaySettings)]
 KNOBS = [f.name for f in dataclasses.fields(SamplingParams)]
 
 
@@ -49,6 +52,7 @@ def generate(*, model: str, decoding: str, out: Path | None, out_dir: Path | Non
     quiet_loading(not progress)
 
     knobs = {k: settings.pop(k) for k in KNOBS}
+    on_ray = RaySettings(**{k: settings.pop(k) for k in RAY_OPTIONS})
     watermark = watermark_config({k: settings.pop(option_name(k)) for k in FIELDS})
     if not split_list(model) or not split_list(decoding):
         fail("give at least one --model and one --decoding")
@@ -58,9 +62,9 @@ def generate(*, model: str, decoding: str, out: Path | None, out_dir: Path | Non
     if len(models) * len(decodings) > 1 or out is None:
         if out_dir is None:
             fail("give --out FILE for one corpus, or --out-dir DIR for a grid of corpora")
-        results = sample_grid(base, models, decodings, out_dir, progress)
+        results = sample_grid(base, models, decodings, out_dir, progress, on_ray)
     else:
-        results = [sample_corpus(base, out, progress)]
+        results = [sample_corpus(base, out, progress, on_ray)]
     for path, meta in results:
         typer.echo(f"{path}: {meta['n_written']} samples from {meta['model']}")
 

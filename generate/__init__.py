@@ -4,6 +4,6 @@ from ovid.lazy import lazy_exports
 
 _EXPORTS = {"Decoding": "config", "GenerationConfig": "config", "SampleSettings": "config",
             "SamplingParams": "config", "sample_corpus": "corpus_job", "sample_grid": "grid",
-            "corpus_name": "grid", "expand_models": "grid"}
+            "corpus_name": "grid", "expand_models": "grid", "generate_dataset": "ray_generation"}
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

@@ -15,75 +15,17 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ovid.atomic import write_json
-from ovid.corpus import append_jsonl, meta_path, read_corpus, repair_jsonl
+from ovid.corpus import append_jsonl, meta_path, repair_jsonl
 from ovid.errors import CorpusError, OvidError
-from ovid.models import document_token_id, load_causal_lm, resolve
+from ovid.models import document_token_id, load_tokenizer, model_vocab_size, resolve
 from ovid.paths import check_output_file
+from ovid.ray_tasks import RaySettings, import_ray
 from ovid.version import __version__
 
+from .batches import BatchGenerator, batch_prompts, corpus_prompts
 from .config import GenerationConfig
 from .key_check import KeyCheck, check_resumed_key
-from .sampling import sample_batch
-
-
-def stop_token_ids(model, tokenizer, doc_id: int) -> set[int]:
-    """Every token that ends a document for this model (EOS ids and the document separator)."""
-    ids = {doc_id}
-    eos = model.generation_config.eos_token_id
-    ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-    if tokenizer.eos_token_id is not None:
-        ids.add(tokenizer.eos_token_id)
-    return ids
-
-
-def prompt_token_ids(source: str, tokenizer, n_tokens: int, doc_id: int | None) -> list[tuple[str, list[int]]]:
-    """(record id, [doc token] + first n_tokens of the text) for every text of a corpus (no
-    document token when doc_id is None)."""
-    prompts = []
-    for rec in read_corpus(source):
-        ids = tokenizer(rec.text, add_special_tokens=False).input_ids[:n_tokens]
-        if not ids:
-            raise CorpusError(f"{rec.source}: text {rec.id!r} is empty; it cannot prompt a model")
-        prompts.append((rec.id, ([doc_id] if doc_id is not None else []) + ids))
-    if not prompts:
-        raise CorpusError(f"{source}: no texts to take prompts from")
-    return prompts
-
-
-def chat_prompt_ids(source: str, tokenizer, config: GenerationConfig) -> list[tuple[str, list[int], str]]:
-    """(record id, chat-templated token ids, instruction) for every text of a corpus: the
-    instruction wraps the text's first prompt_tokens tokens, as one user turn of the model's
-    chat template, ending where the assistant's reply begins."""
-    if not getattr(tokenizer, "chat_template", None):
-        raise OvidError(f"{config.model} has no chat template; --chat needs an instruct model (smollm2-135m)")
-    prompts = []
-    for rid, ids in prompt_token_ids(source, tokenizer, config.prompt_tokens, doc_id=None):
-        instruction = config.chat_instruction(tokenizer.decode(ids).strip())
-        chat = tokenizer.apply_chat_template([{"role": "user", "content": instruction}],
-                                             add_generation_prompt=True, tokenize=False)
-        prompts.append((rid, tokenizer(chat, add_special_tokens=False).input_ids, instruction))
-    return prompts
-
-
-def _record(i: int, sample, tokenizer, prompt_id: str | None, instruction: str | None = None) -> dict:
-    row = {"id": i}
-    if instruction is not None:  # a chat reply: the text is the reply alone
-        row["text"] = tokenizer.decode(sample.new_ids, skip_special_tokens=True).strip()
-        row["prompt"] = instruction
-        row["prompt_id"] = prompt_id
-    elif prompt_id is None:
-        row["text"] = tokenizer.decode(sample.new_ids)
-    else:
-        body = sample.prompt_ids[1:]  # drop the document token
-        prompt = tokenizer.decode(body)
-        text = tokenizer.decode(body + sample.new_ids)
-        row["text"] = text
-        row["prompt"] = prompt
-        row["continuation"] = text[len(prompt):] if text.startswith(prompt) else tokenizer.decode(sample.new_ids)
-        row["prompt_id"] = prompt_id
-    row["length"] = len(sample.new_ids)
-    row["ended"] = sample.ended
-    return row
+from .ray_generation import rows_on_ray
 
 
 def watermark_meta(config: GenerationConfig, vocab_size: int, check: KeyCheck | None) -> dict | None:
@@ -144,31 +86,31 @@ def _check_resumable(out: Path, config: GenerationConfig) -> dict | None:
     return meta
 
 
-def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = True) -> tuple[Path, dict]:
-    """Generate `config.n` samples into `out` (gpt-2-output-dataset JSONL + `.meta.json`).
+def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = True,
+                  ray: RaySettings = RaySettings()) -> tuple[Path, dict]:
+    """Generate `config.n` samples into `out` (gpt-2-output-dataset JSONL + `.meta.json`), here
+    or on Ray (`ray.engine`): the same rows either way.
 
     Returns the corpus path and its metadata. Re-running on a partial file continues it."""
     out = check_output_file(out, inputs=[config.prompts] if config.prompts else [])
     if config.prompts and not config.prompts.startswith(("ovid:", "hf:")) and not Path(config.prompts).exists():
         raise CorpusError(f"{config.prompts}: no such file or folder")
+    if ray.engine == "ray":
+        import_ray()
     out.parent.mkdir(parents=True, exist_ok=True)
     before = _check_resumable(out, config)
     started = (before or {}).get("started") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     if out.exists() and not meta_path(out).exists():
         raise OvidError(f"{out} exists but has no {meta_path(out).name}; it is not a corpus this "
                         f"command started, so it is left alone")
-    model, tokenizer = load_causal_lm(config.model, config.dtype)
-    doc_id = document_token_id(config.model)
-    stops = stop_token_ids(model, tokenizer, doc_id)
-    if config.chat:
-        prompts = chat_prompt_ids(config.prompts, tokenizer, config)
-    elif config.prompts is not None:
-        prompts = [(pid, ids, None) for pid, ids in prompt_token_ids(config.prompts, tokenizer,
-                                                                       config.prompt_tokens, doc_id)]
+    if ray.engine == "ray":  # the driver only tokenizes the prompts; the actors load the model
+        generator, tokenizer = None, load_tokenizer(config.model)
+        vocab_size = model_vocab_size(config.model)
     else:
-        prompts = [(None, [doc_id], None)]
+        generator = BatchGenerator(config)
+        tokenizer, vocab_size = generator.tokenizer, generator.model.config.get_text_config().vocab_size
+    prompts = corpus_prompts(config, tokenizer, document_token_id(config.model))
     done = repair_jsonl(out)
-    vocab_size = model.config.get_text_config().vocab_size
     # a file that already holds more samples than asked keeps them, and its meta says so
     n = max(config.n if config.n is not None else len(prompts), done)
     check = KeyCheck.from_meta(before) if config.watermark is not None else None
@@ -176,23 +118,22 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
         check_resumed_key(out, check, config.watermark, tokenizer, vocab_size)
     write_json(meta_path(out), _meta(config, n, "running", min(done, n), started, vocab_size, check))
     bs = config.batch_size
+    todo = range(done // bs, -(-n // bs))
+    if generator is not None:
+        batches = (generator.rows(b, batch_prompts(prompts, b, bs, n)) for b in todo)
+    else:
+        batches = rows_on_ray(config, [(b, batch_prompts(prompts, b, bs, n)) for b in todo], ray)
     bar = tqdm(total=n, initial=min(done, n), unit="sample", disable=not progress, file=sys.stderr,
                desc=out.name)
     t0, new_tokens = time.perf_counter(), 0
-    for b in range(done // bs, -(-n // bs)):
-        idx = range(b * bs, min((b + 1) * bs, n))
-        batch_prompts = [prompts[i % len(prompts)] for i in idx]
-        samples = sample_batch(model, [p for _, p, _ in batch_prompts], config.decoding,
-                               config.max_tokens, stops, seed=config.seed * 1_000_003 + b,
-                               watermark=config.watermark)
-        rows = [_record(i, s, tokenizer, pid, instr) for i, s, (pid, _, instr) in zip(idx, samples, batch_prompts)
-                if i >= done]
+    for b, batch_rows in zip(todo, batches):
+        rows = [r for r in batch_rows if r["id"] >= done]
         append_jsonl(out, rows)
         if check is not None:  # the counts a resumed run compares its key with
             check.add([r.get("continuation", r["text"]) for r in rows], config.watermark, tokenizer, vocab_size)
             written = min((b + 1) * bs, n)
             write_json(meta_path(out), _meta(config, n, "running", written, started, vocab_size, check))
-        new_tokens += sum(len(s.new_ids) + s.ended for s in samples)
+        new_tokens += sum(r["length"] + r["ended"] for r in batch_rows)
         bar.update(len(rows))
         bar.set_postfix(tok_s=f"{new_tokens / (time.perf_counter() - t0):.1f}")
     bar.close()

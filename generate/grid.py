@@ -9,6 +9,7 @@ from typing import Sequence
 from ovid.corpus import meta_path
 from ovid.models import REGISTRY, family_members
 from ovid.paths import check_output_dir
+from ovid.ray_tasks import RaySettings
 
 from .config import Decoding, GenerationConfig
 from .corpus_job import sample_corpus
@@ -38,7 +39,7 @@ def is_corpus_folder(folder: Path) -> bool:
 
 
 def sample_grid(base: GenerationConfig, models: Sequence[str], decodings: Sequence[Decoding],
-                 out_dir: str | Path, progress: bool = True) -> list[tuple[Path, dict]]:
+                 out_dir: str | Path, progress: bool = True, ray: RaySettings = RaySettings()) -> list[tuple[Path, dict]]:
     """One corpus per (model, decoding) in `out_dir`; each is resumable like `sample_corpus`."""
     check_output_dir(out_dir, inputs=[base.prompts] if base.prompts else [], ours=is_corpus_folder,
                      option="--out-dir", what="of corpora made by ovid generate")
@@ -47,5 +48,5 @@ def sample_grid(base: GenerationConfig, models: Sequence[str], decodings: Sequen
         for dec in decodings:
             cfg = replace(base, model=model, decoding=dec)
             name = corpus_name(model, dec, base.watermark.scheme if base.watermark else None)
-            results.append(sample_corpus(cfg, Path(out_dir) / name, progress))
+            results.append(sample_corpus(cfg, Path(out_dir) / name, progress, ray))
     return results
