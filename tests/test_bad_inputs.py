@@ -20,8 +20,10 @@ from ovid.cli.app import run_ovid
 from ovid.cli.runner import run
 from ovid.cli.train import spread_lists, standalone_app
 from ovid.corpus import read_corpus
+from ovid.detect.score_job import ScoreJob
 from ovid.errors import CorpusError, InputTypeError, InputValueError, OvidError
 from ovid.generate import Decoding, GenerationConfig
+from ovid.ray_tasks import RaySettings
 from ovid.serve import ServeConfig, Service
 from ovid.settings import SettingError
 
@@ -320,6 +322,29 @@ CLI = [
      "Invalid value for '--watermark-key'"),
     ("bloom-engine", "bloom {u}/human.jsonl --engine spark --out {o}/r.bloom", 2,
      "--engine must be one of local, ray, got 'spark'"),
+    # score and generate on Ray: every option checked before Ray starts or a model loads
+    ("score-engine", "score {u}/good.jsonl --engine spark --out {o}/s.jsonl", 2,
+     "--engine must be one of local, ray, got 'spark'"),
+    ("score-ray-only-workers", "score {u}/good.jsonl --workers 2 --out {o}/s.jsonl", 2,
+     "--workers applies to --engine ray only"),
+    ("score-ray-only-address", "score {u}/good.jsonl --ray-address 10.0.0.1:6379 --out {o}/s.jsonl", 2,
+     "--ray-address applies to --engine ray only"),
+    ("score-ray-workers-0", "score {u}/good.jsonl --engine ray --workers 0 --out {o}/s.jsonl", 2,
+     "--workers must be >= 1, got 0"),
+    ("score-ray-gpus", "score {u}/good.jsonl --engine ray --gpus-per-worker -1 --out {o}/s.jsonl", 2,
+     "--gpus-per-worker must be >= 0"),
+    ("score-ray-shard-bytes", "score {u}/good.jsonl --engine ray --shard-bytes 0 --out {o}/s", 2,
+     "--shard-bytes must be >= 1, got 0"),
+    ("score-ray-missing", "score {u}/nope.jsonl --engine ray --out {o}/s", 2, "nope.jsonl: no such file or folder"),
+    ("score-ray-users-folder", "score {u}/good.jsonl --engine ray --out {u}/notes", 2,
+     "is not a folder of ovid score shards"),
+    ("score-ray-into-input", "score {u}/texts --engine ray --out {u}/texts/scores", 2, "is inside an input folder"),
+    ("generate-ray-only", "generate --model smollm2-135m -n 2 --workers 2 --out {o}/g.jsonl", 2,
+     "--workers applies to --engine ray only"),
+    ("generate-engine", "generate --model smollm2-135m -n 2 --engine dask --out {o}/g.jsonl", 2,
+     "--engine must be one of local, ray, got 'dask'"),
+    ("generate-ray-gpus", "generate --model smollm2-135m -n 2 --engine ray --gpus-per-worker -0.5 --out {o}/g.jsonl", 2,
+     "--gpus-per-worker must be >= 0"),
     # ovid serve: every option and detector checked before a model loads or a port is taken
     ("serve-port-0", "serve --detector {u}/det --port 0", 2, "--port must be a port number in [1, 65535], got 0"),
     ("serve-port-high", "serve --detector {u}/det --port 70000", 2, "--port must be a port number"),
@@ -440,6 +465,10 @@ API = [
     ("serve-config-detectors", lambda: ServeConfig(detectors=[]), SettingError, "detectors needs at least one detector"),
     ("serve-config-host", lambda: ServeConfig(host="two words"), SettingError, "host must be an address"),
     ("serve-unknown", lambda: Service(ServeConfig(detectors=["tfdif"])), OvidError, "did you mean tfidf"),
+    ("ray-settings-workers", lambda: RaySettings(engine="ray", workers=0), SettingError, "workers must be >= 1"),
+    ("ray-settings-local", lambda: RaySettings(gpus_per_worker=1), OvidError, "applies to --engine ray only"),
+    ("score-job-shard-bytes", lambda: ScoreJob(files=["a"], out="b", shard_bytes=10), OvidError,
+     "--shard-bytes applies to --engine ray only"),
 ]
 USER: dict[str, Path] = {}
 

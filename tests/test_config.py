@@ -13,9 +13,11 @@ from ovid.cli import score as score_cli
 from ovid.cli import train as train_cli
 from ovid.detect.params import EngineConfig, TrainConfig
 from ovid.detect.registry import detector_class, detector_names
+from ovid.detect.score_job import ScoreJob
 from ovid.detect.train_job import TrainJob
 from ovid.generate.config import Decoding, GenerationConfig, SampleSettings, SamplingParams
 from ovid.overlap.bloom_build import BloomBuildConfig
+from ovid.ray_tasks import RaySettings
 from ovid.reports.memorization.control import ControlConfig
 from ovid.reports.study.config import (
     DetectorSection,
@@ -47,7 +49,9 @@ def test_generate_options_are_the_generation_settings():
     from ovid.watermark.config import WatermarkConfig
 
     marks = {option_name(f.name) for f in dataclasses.fields(WatermarkConfig)}
-    assert set(opts) == (set(expected) | {"out", "out_dir", "progress"} | marks)
+    ray = {f.name for f in dataclasses.fields(RaySettings)}  # where it runs: not part of the corpus
+    assert all(opts[name] == default_of(f) for f in dataclasses.fields(RaySettings) for name in [f.name])
+    assert set(opts) == (set(expected) | {"out", "out_dir", "progress"} | marks | ray)
     assert all(opts[m] is None for m in marks)
     assert opts["max_tokens"] == 256 and opts["prompt_tokens"] == 30
 
@@ -69,6 +73,8 @@ def test_detector_options_leave_the_detectors_defaults_alone():
         missing = set(detector_class(name).param_names()) - set(opts) - {"seed"}
         assert not missing, f"{name}: no detect-train option for {missing}"
     assert set(cli_defaults(score_cli.OPTIONS)) >= set(score_cli.ENGINE_OPTIONS)
+    ray = {k: v for k, v in defaults(ScoreJob).items() if k in score_cli.RAY_OPTIONS}
+    assert {k: cli_defaults(score_cli.OPTIONS)[k] for k in ray} == ray and len(ray) == 5
 
 
 @pytest.mark.parametrize("name", ["likelihood", "fast-detectgpt", "binoculars", "gltr", "ensemble"])
