@@ -136,7 +136,7 @@ def load(url: str, texts: list[str], clients: int) -> dict:
 
 def batch_engine_rate(detector: str, texts: list[str]) -> dict:
     """The batch engine on the same texts in this process: texts/s and tokens/s."""
-    from ovid.detect.score_job import resolve_detector
+    from ovid.detect.score_rows import resolve_detector
 
     det = resolve_detector(detector, {})
     engines = [det.engine(m) for m in (getattr(det, "models", None) or [det.model])]

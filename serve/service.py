@@ -19,7 +19,7 @@ from ovid.detect.base import PreparedTexts
 from ovid.detect.calibration import apply_calibration
 from ovid.detect.engine import EngineBacked
 from ovid.detect.registry import make_detector
-from ovid.detect.score_job import resolve_detector
+from ovid.detect.score_rows import resolve_detector
 from ovid.errors import OvidError
 from ovid.normalize import normalize
 from ovid.version import __version__
