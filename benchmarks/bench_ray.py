@@ -97,11 +97,12 @@ def bench_overhead(items: int = 400) -> dict:
     """Ray Data's cost per batch: a pool of two actors that do nothing, one row a batch."""
     import ray
 
-    from ovid.ray_tasks import RaySettings, actor_options, start_ray
+    from ovid.ray_tasks import RaySettings, map_with_actors, start_ray
 
-    start_ray(RaySettings(engine="ray", workers=2))
-    ds = lambda: ray.data.from_items([{"i": i} for i in range(items)], override_num_blocks=items).map_batches(  # noqa: E731
-        NoOp, batch_size=1, **actor_options(RaySettings(engine="ray", workers=2)))
+    settings = RaySettings(engine="ray", workers=2)
+    start_ray(settings)
+    ds = lambda: map_with_actors(ray.data.from_items([{"i": i} for i in range(items)],  # noqa: E731
+                                                     override_num_blocks=items), NoOp, {}, settings, items)
     ds().take_all()  # actors and workers started once
     walls = []
     for _ in range(3):

@@ -241,9 +241,22 @@ class EngineBacked:
     def engine(self, model: str | None = None) -> "ScoringEngine":
         return get_engine(self.engine_config(model))
 
+    def engines(self) -> list["ScoringEngine"]:
+        """Every engine this detector scores with (an ensemble: one per model)."""
+        return [self.engine(m) for m in (getattr(self, "models", None) or [self.model])]
+
     def token_stats(self, texts: Sequence[str], ids: Sequence[str] | None = None,
                     progress: bool = False) -> list[TokenStats]:
         return self.engine().token_stats(texts, ids, progress)
+
+
+def compile_for_job(det, tokens: int) -> None:
+    """compile="auto" decides per call, by that call's tokens; a job scored in many small calls
+    (Ray's units of work) decides once, by the tokens of the whole job."""
+    if isinstance(det, EngineBacked):
+        for engine in det.engines():
+            if engine.config.compile == "auto" and tokens >= engine.compile_min_tokens:
+                engine.compile()
 
 
 def get_engine(config: EngineConfig) -> ScoringEngine:

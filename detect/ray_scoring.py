@@ -10,7 +10,6 @@ engine's order.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,22 +17,26 @@ from typing import Any, Iterator
 import numpy as np
 
 from ovid.atomic import atomic_open
-from ovid.corpus_units import Unit, in_source_order, plan_units, read_unit
+from ovid.corpus import BUILTIN
+from ovid.corpus_units import Unit, in_source_order, plan_units, read_unit, unit_bytes
 from ovid.errors import CorpusError, OutputError, OvidError
 from ovid.paths import check_output_dir, check_output_file
 from ovid.ray_tasks import (
-    actor_options,
     error_fields,
     import_ray,
+    map_with_actors,
     raise_error_fields,
     ray_failure,
     start_ray,
     use_assigned_cpus,
 )
+from ovid.version import __version__
 
+from .engine import compile_for_job
 from .score_rows import resolve_detector, score_rows, summary_line, write_scores
 
 MANIFEST = "_ovid_score.json"
+BYTES_PER_TOKEN = 4  # English text in BPE tokens, JSON around it included: an estimate, for compile's threshold
 GATHERED = (".jsonl", ".csv")
 
 
@@ -45,34 +48,52 @@ class ScoreUnits:
     """A Ray Data actor: resolves the detector once, then for each unit in a batch reads it,
     scores it and writes its shard into `folder`. Returns the units' indices and text counts."""
 
-    def __init__(self, detector: str, params: dict[str, Any], folder: str, shards: int, encoding: str):
+    def __init__(self, detector: str, params: dict[str, Any], folder: str, shards: int, encoding: str,
+                 expected_tokens: int):
         use_assigned_cpus()
         self.det = resolve_detector(detector, params)
+        # units are small calls: compile as the local engine would for the whole job in one call
+        compile_for_job(self.det, expected_tokens)
         self.folder, self.shards, self.encoding = Path(folder), shards, encoding
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = []
         for i in range(len(batch["index"])):
             index = int(batch["index"][i])
-            unit = Unit(**{k: (str(v[i]) if k == "source" else int(v[i])) for k, v in batch.items() if k != "index"})
+            unit = Unit(**{k: (str(v[i]) if k in ("source", "name") else int(v[i]))
+                           for k, v in batch.items() if k != "index"})
             try:
                 rows = score_rows(self.det, list(read_unit(unit, self.encoding)))
             except OvidError as e:  # e.g. a malformed line: the driver raises it as it would locally
                 out.append({"index": index, "texts": 0, **error_fields(e)})
                 continue
+            for row in rows:  # read by absolute path, named as the user gave it (as the local rows are)
+                if row["source"] == unit.source:
+                    row["source"] = unit.name
             write_scores(rows, self.folder / shard_name(index, self.shards))
             out.append({"index": index, "texts": len(rows), "error": "", "message": ""})
         return {k: np.asarray([o[k] for o in out]) for k in out[0]}
 
 
+def _stats(path: str) -> list | None:
+    """Size and modification time of a file, or of every file under a folder."""
+    p = Path(path)
+    if p.is_file():
+        st = p.stat()
+        return [st.st_size, st.st_mtime_ns]
+    if p.is_dir():
+        return [[str(f.relative_to(p)), f.stat().st_size, f.stat().st_mtime_ns]
+                for f in sorted(p.rglob("*")) if f.is_file()]
+    return None
+
+
 def _identity(job, units: list[Unit]) -> dict:
-    """What a rerun must match to reuse the shards: inputs (with size and time), detector, cut."""
-    files = []
-    for f in job.files:
-        st = Path(f).stat() if Path(f).exists() else None
-        files.append([f, st.st_size if st else None, st.st_mtime_ns if st else None])
-    return {"format": "ovid score shards", "files": files, "detector": job.detector, "params": job.params,
-            "encoding": job.encoding, "shard_bytes": job.shard_bytes, "shards": len(units)}
+    """What a rerun must match to reuse the shards: ovid's version, the inputs (sizes and times,
+    down to the files inside a folder), the detector (a saved folder's files too), the cut."""
+    return {"format": "ovid score shards", "ovid_version": __version__,
+            "files": [[f, _stats(f)] for f in job.files], "detector": job.detector,
+            "detector_files": _stats(job.detector), "params": job.params, "encoding": job.encoding,
+            "shard_bytes": job.shard_bytes, "shards": len(units)}
 
 
 def _read_manifest(folder: Path) -> dict | None:
@@ -89,11 +110,12 @@ def _shard_rows(path: Path) -> Iterator[dict]:
 
 
 def score_files_on_ray(job) -> str:
-    import_ray()  # the extra is missing: say so before anything is read
     out = Path(job.out)
     gathered = out.suffix in GATHERED
     inputs = [*job.files, *([job.detector] if Path(job.detector).is_dir() else [])]
     for src in job.files:
+        if src.startswith("ovid:") and src not in BUILTIN:
+            raise CorpusError(f"{src}: no such built-in corpus (there is {', '.join(BUILTIN)})")
         if not src.startswith(("hf:", "ovid:")) and not Path(src).exists():
             raise CorpusError(f"{src}: no such file or folder")
     if gathered:
@@ -101,6 +123,7 @@ def score_files_on_ray(job) -> str:
     folder = Path(str(out) + ".parts") if gathered else out
     check_output_dir(folder, inputs=inputs, ours=lambda p: _read_manifest(p) is not None,
                      what="of ovid score shards")
+    import_ray()  # the extra is missing: say so before a model loads
     det = resolve_detector(job.detector, job.params)  # a bad detector or parameter fails here, before Ray starts
     units = plan_units(job.files, job.shard_bytes)
     if not units:
@@ -112,17 +135,30 @@ def score_files_on_ray(job) -> str:
         raise OutputError(f"--out {job.out}: {folder} holds shards of another job (its {changed} differ); "
                           f"remove it, or give another --out")
     folder.mkdir(parents=True, exist_ok=True)
+    for tmp in folder.glob(".*.tmp"):  # left by a writer killed mid-write (atomic_open's temporary files)
+        tmp.unlink()
     with atomic_open(folder / MANIFEST, "w", encoding="utf-8") as f:
         json.dump(identity, f, indent=1)
     paths = [folder / shard_name(i, len(units)) for i in range(len(units))]
     todo = [i for i, p in enumerate(paths) if not p.exists()]
     if todo:
         _run_actors(job, units, todo, folder)
+    missing = [p.name for p in paths if not p.exists()]
+    if missing:
+        raise OutputError(f"--out {job.out}: the workers finished but {len(missing)} shards are not in {folder} "
+                          f"(e.g. {missing[0]}); on a cluster, --out must be on storage the driver and every "
+                          f"node share")
+    if not any(p.stat().st_size for p in paths):
+        raise OvidError(f"no texts in {', '.join(job.files)}")
     rows = in_source_order(units, lambda i: _shard_rows(paths[i]))
     if gathered:
         rows = list(rows)
         write_scores(rows, out)
-        shutil.rmtree(folder)
+        for p in paths:  # what this run wrote, the manifest last, then the folder if nothing else is there
+            p.unlink()
+        (folder / MANIFEST).unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
         return summary_line(out, rows, det, job.detector, job.target_fpr)
     line = summary_line(out, rows, det, job.detector, job.target_fpr)
     with atomic_open(folder / MANIFEST, "w", encoding="utf-8") as f:
@@ -133,15 +169,17 @@ def score_files_on_ray(job) -> str:
 def _run_actors(job, units: list[Unit], todo: list[int], folder: Path) -> None:
     ray = start_ray(job)
     items = [{"index": i, **asdict(units[i])} for i in todo]
-    ds = ray.data.from_items(items, override_num_blocks=len(items))
-    ds = ds.map_batches(ScoreUnits, fn_constructor_kwargs={
+    workers = min(job.workers, len(todo))
+    text_bytes = sum(unit_bytes(units[i]) for i in todo)
+    ds = map_with_actors(ray.data.from_items(items, override_num_blocks=len(items)), ScoreUnits, {
         "detector": job.detector, "params": job.params, "folder": str(folder.resolve()),
-        "shards": len(units), "encoding": job.encoding}, batch_size=1, batch_format="numpy", **actor_options(job))
+        "shards": len(units), "encoding": job.encoding,
+        "expected_tokens": text_bytes // BYTES_PER_TOKEN // workers}, job, len(todo))
     done = ds.iter_rows()
     if job.progress:
         from tqdm.auto import tqdm
 
-        done = tqdm(done, total=len(todo), desc=f"shards ({job.workers} Ray workers)", unit="shard")
+        done = tqdm(done, total=len(todo), desc=f"shards ({min(job.workers, len(todo))} Ray workers)", unit="shard")
     try:
         for row in done:
             raise_error_fields(row)

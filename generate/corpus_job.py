@@ -105,7 +105,7 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
                         f"command started, so it is left alone")
     if ray.engine == "ray":  # the driver only tokenizes the prompts; the actors load the model
         generator, tokenizer = None, load_tokenizer(config.model)
-        vocab_size = model_vocab_size(config.model)
+        vocab_size = model_vocab_size(config.model) if config.watermark is not None else None
     else:
         generator = BatchGenerator(config)
         tokenizer, vocab_size = generator.tokenizer, generator.model.config.get_text_config().vocab_size
@@ -138,6 +138,8 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
         bar.set_postfix(tok_s=f"{new_tokens / (time.perf_counter() - t0):.1f}")
     bar.close()
     written = repair_jsonl(out)
+    if written < n:  # the batches stopped early (a Ray pool that went away): not complete, rerun resumes
+        raise OvidError(f"{out}: {written} of {n} samples written; run the same command again to finish it")
     meta = _meta(config, n, "complete", written, started, vocab_size, check)
     write_json(meta_path(out), meta)
     return out, meta

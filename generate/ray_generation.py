@@ -16,7 +16,7 @@ import numpy as np
 
 from ovid.corpus import Record
 from ovid.models import document_token_id, load_tokenizer
-from ovid.ray_tasks import RaySettings, actor_options, ray_failure, start_ray, use_assigned_cpus
+from ovid.ray_tasks import RaySettings, map_with_actors, ray_failure, start_ray, use_assigned_cpus
 
 from .batches import BatchGenerator, batch_prompts, corpus_prompts, prompts_of_records
 from .config import GenerationConfig
@@ -43,9 +43,9 @@ def _samples(config: GenerationConfig, batches: list[tuple[int, list]], settings
     """The lazy Dataset of the sample rows of `batches` ((index, [(sample index, prompt)]))."""
     ray = start_ray(settings)
     items = [{"batch": b, "prompts": json.dumps(batch)} for b, batch in batches]
-    return ray.data.from_items(items, override_num_blocks=max(1, len(items))).map_batches(
-        GenerateBatches, fn_constructor_kwargs={"config": config}, batch_size=1, batch_format="numpy",
-        **actor_options(settings))
+    ds = map_with_actors(ray.data.from_items(items, override_num_blocks=max(1, len(items))), GenerateBatches,
+                         {"config": config}, settings, len(items))
+    return ds
 
 
 @contextmanager
@@ -82,7 +82,7 @@ def generate_dataset(config: GenerationConfig, prompts=None, *, text_column: str
     prompt_id, length, ended), made by `workers` actors. `prompts`: a ray.data.Dataset whose
     `text_column` texts prompt the model (their first config.prompt_tokens tokens, in the
     dataset's order; ids from an `id` column, else the row number); None: config.prompts, or
-    unconditional samples. Read it with `preserve_order` set to keep the rows in id order."""
+    unconditional samples. Its rows come in id order."""
     settings = RaySettings(engine="ray", workers=workers, gpus_per_worker=gpus_per_worker, ray_address=ray_address)
     tokenizer, doc_id = load_tokenizer(config.model), document_token_id(config.model)
     if prompts is None:
@@ -94,4 +94,6 @@ def generate_dataset(config: GenerationConfig, prompts=None, *, text_column: str
             ids = prompts_of_records(records, "prompts dataset", config, tokenizer, doc_id)
     n = config.n if config.n is not None else len(ids)
     bs = config.batch_size
-    return _samples(config, [(b, batch_prompts(ids, b, bs, n)) for b in range(-(-n // bs))], settings)
+    ds = _samples(config, [(b, batch_prompts(ids, b, bs, n)) for b in range(-(-n // bs))], settings)
+    ds.context.execution_options.preserve_order = True  # rows in id order, whatever the caller's context says
+    return ds

@@ -7,8 +7,8 @@ same texts, because a filter is the OR of what was added, whoever added it.
 
 Counting (for the size) is a Ray Data map and sum; the build gives each of `workers` tasks a
 streaming split of the dataset and a filter of the final size, then ORs their filters on the
-driver (so the driver holds two filters at once; the CLI's build, `ovid bloom --engine ray`,
-keeps its shards on disk instead).
+driver as each arrives (the driver holds about two filters at once; the CLI's build, `ovid bloom
+--engine ray`, keeps its shards on disk instead).
 """
 from __future__ import annotations
 
@@ -56,11 +56,13 @@ def bloom_from_dataset(ds, *, capacity: int | None = None, fpr: float = 1e-3, n:
         # the fills take no CPU from Ray's count: the read tasks that feed their splits must still
         # be scheduled (with every CPU held by a fill, a streaming split waits forever)
         fill = ray.remote(num_cpus=0, scheduling_strategy="SPREAD")(_fill)
-        parts = ray.get([fill.remote(split, m, k, n, text_column, batch_bytes)
-                         for split in ds.streaming_split(workers, equal=False)])
+        pending = [fill.remote(split, m, k, n, text_column, batch_bytes)
+                   for split in ds.streaming_split(workers, equal=False)]
+        merged = BloomFilter.empty(m, k)
+        while pending:  # merge each part as it comes and let it go: the driver holds at most two
+            [done], pending = ray.wait(pending, num_returns=1)
+            merged.merge(ray.get(done))
+            del done
     except ray.exceptions.RayError as e:
         raise ray_failure(e) from None
-    merged = BloomFilter.empty(m, k)  # the parts come back read-only, straight from Ray's object store
-    for part in parts:
-        merged.merge(part)
     return merged

@@ -10,6 +10,7 @@ driver only plans, each unit is read where it is processed.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -24,7 +25,8 @@ _END = object()
 
 @dataclass(frozen=True)
 class Unit:
-    source: str
+    source: str  # read from here: an absolute path (planned on the driver), hf:NAME or ovid:NAME
+    name: str = ""  # the source as the user gave it (what rows say)
     part_of: int = 0  # which of the job's sources (a source may be given twice)
     start: int = 0  # a byte range of a JSONL file (end > 0) ...
     end: int = 0
@@ -43,7 +45,7 @@ def source_bytes(source: str) -> int:
     return 0
 
 
-def jsonl_ranges(path: str, unit_bytes: int, part_of: int = 0) -> list[Unit]:
+def jsonl_ranges(path: str, unit_bytes: int, part_of: int = 0, name: str = "") -> list[Unit]:
     """Byte ranges of about `unit_bytes`, each ending at a line end."""
     units, start, line = [], 0, 1
     with open(path, "rb") as f:
@@ -54,20 +56,26 @@ def jsonl_ranges(path: str, unit_bytes: int, part_of: int = 0) -> list[Unit]:
                 return units
             if not block.endswith(b"\n"):
                 block += f.readline()
-            units.append(Unit(path, part_of, start, start + len(block), line))
+            units.append(Unit(path, name or path, part_of, start, start + len(block), line))
             line += block.count(b"\n")
             start += len(block)
 
 
 def plan_units(sources: Iterable[str], unit_bytes: int) -> list[Unit]:
     units: list[Unit] = []
-    for j, src in enumerate(sources):
+    for j, name in enumerate(sources):
+        src = name if name.startswith(("hf:", "ovid:")) else os.path.abspath(name)  # workers have other cwds
         if src.endswith(".jsonl") and Path(src).is_file():
-            units += jsonl_ranges(src, unit_bytes, j)
+            units += jsonl_ranges(src, unit_bytes, j, name)
         else:
             stripes = max(1, -(-source_bytes(src) // unit_bytes))
-            units += [Unit(src, j, stripe=i, stripes=stripes) for i in range(stripes)]
+            units += [Unit(src, name, j, stripe=i, stripes=stripes) for i in range(stripes)]
     return units
+
+
+def unit_bytes(unit: Unit) -> int:
+    """About how much of the corpus a unit holds."""
+    return unit.end - unit.start if unit.end else source_bytes(unit.source) // unit.stripes
 
 
 def read_unit(unit: Unit, encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:

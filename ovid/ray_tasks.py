@@ -6,6 +6,7 @@ Ray is an optional extra (`pip install 'ovid[ray]'`); it is imported only when a
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Sequence
 
@@ -50,15 +51,17 @@ def import_ray():
 
 
 def init_ray(address: str | None = None, num_cpus: int | None = None):
-    """Connect to the cluster at `address` (None: start a local Ray with `num_cpus`), once per
-    process; returns the ray module."""
+    """Connect to the cluster at `address` (or at $RAY_ADDRESS; neither: start a local Ray with
+    `num_cpus`), once per process; returns the ray module."""
     ray = import_ray()
     if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS") or None
         kwargs = {"address": address} if address else {"num_cpus": num_cpus}
         try:
             ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, **kwargs)
-        except ConnectionError as e:
-            raise OvidError(f"--ray-address {address}: no Ray cluster answers there ({e})") from None
+        except (ConnectionError, ValueError) as e:
+            where = f"--ray-address {address}" if address else "a local Ray"
+            raise OvidError(f"{where}: cannot start or reach Ray ({' '.join(str(e).split())[:200]})") from None
     return ray
 
 
@@ -84,14 +87,37 @@ def start_ray(settings: RaySettings):
     return ray
 
 
-def actor_options(settings: RaySettings) -> dict:
-    """map_batches keywords for a pool of `workers` actors. Locally the cores are shared out
-    among them (torch then runs that many threads in each); on a cluster each takes one CPU and
-    its GPUs."""
-    local = not settings.ray_address
-    return {"compute": actor_pool(settings.workers),
-            "num_cpus": max(cores(), 1) / settings.workers if local else 1,
-            "num_gpus": settings.gpus_per_worker or None}
+def actor_options(settings: RaySettings, tasks: int) -> dict:
+    """map_batches keywords for a pool of up to `workers` actors (no more than there are
+    `tasks`). On a local Ray its CPUs are shared out among them (torch then runs that many
+    threads in each); on a cluster each takes one CPU and its GPUs. A pool the Ray it runs on
+    cannot hold is refused here: Ray would wait for it forever."""
+    import ray
+
+    workers = max(1, min(settings.workers, tasks))
+    have = ray.cluster_resources()
+    local = not (settings.ray_address or os.environ.get("RAY_ADDRESS"))
+    cpus = have.get("CPU", 1) / workers if local else 1
+    gpus = settings.gpus_per_worker
+    if not local and workers * cpus > have.get("CPU", 0):
+        raise OvidError(f"--workers {workers}: the Ray cluster has {have.get('CPU', 0):g} CPUs, "
+                        f"one per worker is needed")
+    if gpus and workers * gpus > have.get("GPU", 0):
+        raise OvidError(f"--workers {workers} x --gpus-per-worker {gpus:g}: the Ray cluster has "
+                        f"{have.get('GPU', 0):g} GPUs")
+    return {"compute": actor_pool(workers), "num_cpus": cpus, "num_gpus": gpus or None}
+
+
+def map_with_actors(ds, cls: type, kwargs: dict, settings: RaySettings, tasks: int):
+    """ds.map_batches(cls, one row a call) on a pool of actors made with `kwargs`. An actor that
+    dies (out of memory, a crash) is restarted and its call retried twice, not forever as Ray
+    Data's default would (passed as Ray remote arguments, which Ray Data marks deprecated)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ds.map_batches(cls, fn_constructor_kwargs=kwargs, batch_size=1, batch_format="numpy",
+                              max_restarts=2, max_task_retries=2, **actor_options(settings, tasks))
 
 
 def error_fields(e: OvidError) -> dict:

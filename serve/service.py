@@ -139,9 +139,7 @@ class Service:
             return e
 
     def _engines(self, det) -> list:
-        if not isinstance(det, EngineBacked):
-            return []
-        return [det.engine(m) for m in (getattr(det, "models", None) or [det.model])]
+        return det.engines() if isinstance(det, EngineBacked) else []
 
     def _prepare(self, det, text: str) -> Prepared:
         prepared = det.prepare([text])
