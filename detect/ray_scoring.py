@@ -32,7 +32,6 @@ from ovid.ray_tasks import (
 )
 from ovid.version import __version__
 
-from .engine import compile_for_job
 from .score_rows import resolve_detector, score_rows, summary_line, write_scores
 
 MANIFEST = "_ovid_score.json"
@@ -50,6 +49,8 @@ class ScoreUnits:
 
     def __init__(self, detector: str, params: dict[str, Any], folder: str, shards: int, encoding: str,
                  expected_tokens: int):
+        from .engine import compile_for_job  # torch: in the actor only
+
         use_assigned_cpus()
         self.det = resolve_detector(detector, params)
         # units are small calls: compile as the local engine would for the whole job in one call

@@ -173,3 +173,27 @@ def test_the_bloom_filter_of_a_ray_dataset_is_the_local_build(local_ray, tmp_pat
     on_ray = bloom_from_dataset(ray.data.read_json(str(corpus)), workers=2)
     assert (on_ray.m, on_ray.k, on_ray.n_added) == (local.m, local.k, local.n_added) and local.n_added > 50_000
     np.testing.assert_array_equal(on_ray.bits, local.bits)
+
+
+@needs_shared
+def test_the_cli_on_ray_scores_and_generates_like_the_local_engine(local_ray, tiny_lm, tmp_path, capsys):
+    from ovid.cli.app import run_ovid
+
+    files = _labelled_corpora(tmp_path)
+    model = ["--detector", "likelihood", "--model", tiny_lm, "--dtype", "float32", "--no-progress"]
+    assert run_ovid(["score", *files, *model, "--out", str(tmp_path / "l.csv")]) == 0
+    local_line = capsys.readouterr().out.strip()
+    assert run_ovid(["score", *files, *model, "--engine", "ray", "--workers", "2", "--shard-bytes", "2000",
+                     "--out", str(tmp_path / "r.csv")]) == 0
+    ray_line = capsys.readouterr().out.strip()
+    assert ray_line.split(":", 1)[1] == local_line.split(":", 1)[1] and "AUROC" in ray_line
+    import pandas as pd
+
+    local, on_ray = pd.read_csv(tmp_path / "l.csv"), pd.read_csv(tmp_path / "r.csv")
+    assert list(on_ray.columns) == list(local.columns) and list(on_ray["id"]) == list(local["id"])
+    np.testing.assert_allclose(on_ray["score"], local["score"], atol=1e-4, rtol=0)
+    gen = ["generate", "--model", tiny_lm, "-n", "5", "--batch-size", "2", "--max-tokens", "8", "--dtype", "float32",
+           "--no-progress"]
+    assert run_ovid([*gen, "--out", str(tmp_path / "g-local.jsonl")]) == 0
+    assert run_ovid([*gen, "--engine", "ray", "--workers", "2", "--out", str(tmp_path / "g-ray.jsonl")]) == 0
+    assert (tmp_path / "g-ray.jsonl").read_text() == (tmp_path / "g-local.jsonl").read_text()
