@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ovid.atomic import write_json
-from ovid.corpus import append_jsonl, meta_path, read_corpus, record_domain, repair_jsonl
+from ovid.corpus import append_jsonl, check_sources, meta_path, read_corpus, record_domain, repair_jsonl
 from ovid.errors import CorpusError, OvidError
 from ovid.paths import check_output_file
 from ovid.version import __version__
@@ -78,8 +78,7 @@ def _row(rec, name: str, config: AttackConfig, done) -> dict:
 
 def attack_corpus(config: AttackConfig, source: str, out: str | Path, progress: bool = True) -> tuple[Path, dict]:
     """Write every text of `source` under each of config.attacks to `out`; returns (path, meta)."""
-    if not source.startswith(("ovid:", "hf:")) and not Path(source).exists():
-        raise CorpusError(f"{source}: no such file or folder")
+    check_sources([source])
     out = check_output_file(out, inputs=[source])
     records = list(read_corpus(source, encoding=config.encoding))
     if not records:

@@ -15,8 +15,7 @@ import numpy as np
 
 from ovid.ray_tasks import actor_pool
 
-from .calibration import apply_calibration
-from .score_rows import resolve_detector
+from .score_rows import decisions, resolve_detector
 
 
 class ScoreBatch:
@@ -34,10 +33,9 @@ class ScoreBatch:
         scores = np.asarray(self.detector.score(texts), dtype=np.float64)
         out = dict(batch)
         out["score"] = scores
-        cal = getattr(self.detector, "calibration_", None)
-        if cal:
-            out["p_machine"] = apply_calibration(cal["calibration"], scores)
-            out["machine"] = (scores >= cal["threshold"]).astype(np.int64)
+        decided = decisions(self.detector, scores)
+        if decided is not None:
+            out["p_machine"], out["machine"] = decided
         return out
 
 

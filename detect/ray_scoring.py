@@ -17,9 +17,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from ovid.atomic import atomic_open
-from ovid.corpus import BUILTIN
+from ovid.corpus import check_sources
 from ovid.corpus_units import Unit, in_source_order, plan_units, read_unit, unit_bytes
-from ovid.errors import CorpusError, OutputError, OvidError
+from ovid.errors import OutputError, OvidError
 from ovid.paths import check_output_dir, check_output_file
 from ovid.ray_tasks import (
     error_fields,
@@ -114,11 +114,7 @@ def score_files_on_ray(job) -> str:
     out = Path(job.out)
     gathered = out.suffix in GATHERED
     inputs = [*job.files, *([job.detector] if Path(job.detector).is_dir() else [])]
-    for src in job.files:
-        if src.startswith("ovid:") and src not in BUILTIN:
-            raise CorpusError(f"{src}: no such built-in corpus (there is {', '.join(BUILTIN)})")
-        if not src.startswith(("hf:", "ovid:")) and not Path(src).exists():
-            raise CorpusError(f"{src}: no such file or folder")
+    check_sources(job.files)
     if gathered:
         check_output_file(out, inputs=inputs)
     folder = Path(str(out) + ".parts") if gathered else out

@@ -72,6 +72,18 @@ def write_scores(rows: list[dict], out: Path) -> None:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
+def decisions(det, scores) -> tuple[np.ndarray, np.ndarray] | None:
+    """(P(machine), machine at the saved threshold as 0/1) per score, for a calibrated detector;
+    None for an uncalibrated one."""
+    cal = getattr(det, "calibration_", None)
+    if not cal:
+        return None
+    from .calibration import apply_calibration
+
+    scores = np.asarray(scores, dtype=np.float64)
+    return apply_calibration(cal["calibration"], scores), (scores >= cal["threshold"]).astype(np.int64)
+
+
 def score_rows(det, records: list, progress: bool = False) -> list[dict]:
     """The output rows of `records` scored by `det`: id, source, score (and the test's own
     fields), label, the calibrated decision, and how much the defences had to repair."""
@@ -88,12 +100,10 @@ def score_rows(det, records: list, progress: bool = False) -> list[dict]:
     for row, r in zip(rows, records):
         if flags.get(r.source):  # e.g. texts of another tokenizer: no p-value, a flag instead
             row.update(p_value=None, watermark=flags[r.source])
-    if getattr(det, "calibration_", None):  # a calibrated detector also gives its decision
-        from .calibration import apply_calibration
-
-        probs = apply_calibration(det.calibration_["calibration"], scores)
-        for row, s, p in zip(rows, scores, probs):
-            row["p_machine"], row["machine"] = round(float(p), 6), int(s >= det.threshold_)
+    decided = decisions(det, scores)
+    if decided is not None:  # a calibrated detector also gives its decision
+        for row, p, m in zip(rows, *decided):
+            row["p_machine"], row["machine"] = round(float(p), 6), int(m)
     # how much the defences had to repair: large for tampered text, whatever the detector says
     for row, r in zip(rows, records):
         row["tampering"] = round(normalize(r.text, "repair").change_ratio, 6)

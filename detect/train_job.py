@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ovid.atomic import write_json
-from ovid.corpus import HUMAN, MACHINE, Record, read_corpus, record_domain
+from ovid.corpus import HUMAN, MACHINE, Record, check_sources, read_corpus, record_domain
 from ovid.errors import OutputError, OvidError
 from ovid.metrics import fpr_by_group, summary
 from ovid.paths import check_output_dir
@@ -142,9 +142,7 @@ def check_job(job: TrainJob) -> type:
     inputs = [*job.train, *job.human, *job.machine, *job.valid]
     if not job.train and not (job.human and job.machine):
         raise OvidError("no training texts: give --train, or --human and --machine")
-    for src in inputs:
-        if not str(src).startswith(("ovid:", "hf:")) and not Path(src).exists():
-            raise OvidError(f"{src}: no such file or folder")
+    check_sources(inputs)
     if job.resume and not cls.uses_validation:
         raise OvidError(f"--resume applies to detectors trained in steps (roberta), not {job.detector!r}")
     out = Path(job.out)

@@ -15,8 +15,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ovid.atomic import write_json
-from ovid.corpus import append_jsonl, meta_path, repair_jsonl
-from ovid.errors import CorpusError, OvidError
+from ovid.corpus import append_jsonl, check_sources, meta_path, repair_jsonl
+from ovid.errors import OvidError
 from ovid.models import document_token_id, load_tokenizer, model_vocab_size, resolve
 from ovid.paths import check_output_file
 from ovid.ray_tasks import RaySettings, import_ray
@@ -93,8 +93,7 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
 
     Returns the corpus path and its metadata. Re-running on a partial file continues it."""
     out = check_output_file(out, inputs=[config.prompts] if config.prompts else [])
-    if config.prompts and not config.prompts.startswith(("ovid:", "hf:")) and not Path(config.prompts).exists():
-        raise CorpusError(f"{config.prompts}: no such file or folder")
+    check_sources([config.prompts] if config.prompts else [])
     if ray.engine == "ray":
         import_ray()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,8 @@ from typing import Iterator
 
 import numpy as np
 
+from ovid.corpus import check_sources
+from ovid.corpus_units import Unit, read_unit
 from ovid.errors import CorpusError, OvidError
 from ovid.hardware import cores
 from ovid.log import logger
@@ -103,11 +105,8 @@ def shard_texts(shard: Shard) -> Iterator[str]:
     if shard.stripes == 1 and shard.source.endswith(".jsonl"):
         yield from _jsonl_range(shard)
         return
-    from ovid.corpus import read_corpus
-
-    for i, rec in enumerate(read_corpus(shard.source)):
-        if i % shard.stripes == shard.stripe:
-            yield rec.text
+    for rec in read_unit(Unit(shard.source, stripe=shard.stripe, stripes=shard.stripes)):
+        yield rec.text
 
 
 def count_shard(shard: Shard, n: int) -> int:
@@ -144,9 +143,7 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
     """Build (or resume) the filter of cfg.sources into cfg.out; returns it."""
     if not cfg.sources:
         raise OvidError("no corpus given to build a Bloom filter from")
-    for src in cfg.sources:
-        if not src.startswith(("hf:", "ovid:")) and not Path(src).exists():
-            raise CorpusError(f"{src}: no such file or folder")
+    check_sources(cfg.sources)
     check_output_file(cfg.out, inputs=cfg.sources)
     folder = Path(str(cfg.out) + ".shards")
     check_output_dir(folder, inputs=cfg.sources, option="--out", ours=_holds_only_shards,

@@ -200,6 +200,16 @@ def builtin_path(name: str) -> Path:
     return Path(str(resources.files("ovid") / "data" / BUILTIN[name]))
 
 
+def check_sources(sources: Iterable[str | os.PathLike]) -> None:
+    """Every corpus is there: a file or folder that exists, a built-in ovid: name, or an hf: name
+    (checked when read). Made before any heavy work."""
+    for src in map(str, sources):
+        if src.startswith("ovid:") and src not in BUILTIN:
+            raise CorpusError(f"{src}: no such built-in corpus (there is {', '.join(BUILTIN)})")
+        if not src.startswith(("ovid:", "hf:")) and not Path(src).exists():
+            raise CorpusError(f"{src}: no such file or folder")
+
+
 def read_corpus(source: str | os.PathLike, label: int | None = None,
                 encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:
     """Any supported corpus -> Records. `label` overrides what the source says; text files are
