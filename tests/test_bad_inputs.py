@@ -68,6 +68,8 @@ def user(tmp_path_factory) -> Path:
     (u / "texts").mkdir()
     (u / "texts" / "a.txt").write_text(HUMAN[0])
     (u / "empty-folder").mkdir()
+    (u / "mine.jsonl.parts").mkdir()  # the user's own folder where a gathered Ray output keeps its shards
+    (u / "mine.jsonl.parts" / "notes.txt").write_text("mine")
     (u / "ref.bloom.shards").mkdir()
     (u / "ref.bloom.shards" / "mine.jsonl").write_text(jsonl([{"text": " ".join(HUMAN)}]))
     (u / "mine.meta.json").write_text('{"my": "notes"}')
@@ -338,6 +340,11 @@ CLI = [
     ("score-ray-missing", "score {u}/nope.jsonl --engine ray --out {o}/s", 2, "nope.jsonl: no such file or folder"),
     ("score-ray-users-folder", "score {u}/good.jsonl --engine ray --out {u}/notes", 2,
      "is not a folder of ovid score shards"),
+    ("score-ray-empty", "score {u}/empty.jsonl --engine ray --detector likelihood --out {o}/s", 2, "no texts in"),
+    ("score-ray-out-is-input", "score {u}/good.jsonl --engine ray --out {u}/good.jsonl", 2, "is also an input"),
+    ("score-ray-parts-taken", "score {u}/good.jsonl --engine ray --out {u}/mine.jsonl", 2,
+     "mine.jsonl.parts: folder exists and is not empty, and is not a folder of ovid score shards"),
+    ("score-ray-unknown-builtin", "score ovid:humans --engine ray --out {o}/s", 2, "ovid:humans: no such built-in corpus"),
     ("score-ray-into-input", "score {u}/texts --engine ray --out {u}/texts/scores", 2, "is inside an input folder"),
     ("generate-ray-only", "generate --model smollm2-135m -n 2 --workers 2 --out {o}/g.jsonl", 2,
      "--workers applies to --engine ray only"),
