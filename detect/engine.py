@@ -123,9 +123,25 @@ class ScoringEngine:
         vocab = max(m.config.vocab_size for m in (self.model, self.ref) if m is not None)
         self.head_block = max(1, HEAD_BLOCK_ELEMENTS // vocab)
         self.vocab = vocab
+        self.pool_layers = self._check_pool_layers(config.pool_layers)
+        self.config = config = replace(config, pool_layers=self.pool_layers)  # the key names the layers one way
         self.key = config.key(self.window, self.stride)
         self.memory = MemoryCache()  # bounded by bytes: see memory_cache.py
         self.disk = StatsCache(Path(config.cache_dir), self.key) if config.cache_dir else None
+
+    def _check_pool_layers(self, layers: tuple[int, ...]) -> tuple[int, ...]:
+        """The pooled layers as non-negative indices into the body's hidden states."""
+        if not layers:
+            return ()
+        if not self.logits.tiled or self.ref is not None:
+            raise OvidError(f"pooled hidden states need a scoring model whose logits are a plain linear map of "
+                            f"its body's output and no reference model; {self.config.model} is not one")
+        n = self.logits.layer_count()
+        bad = [i for i in layers if not -n <= i < n]
+        if bad:
+            raise OvidError(f"pool_layers {bad} out of range for {self.config.model}: it has {n} hidden-state "
+                            f"layers (0 = embeddings .. {n - 1})")
+        return tuple(i % n for i in layers)
 
     def token_stats(self, texts: Sequence[str], ids: Sequence[str] | None = None,
                     progress: bool = False) -> list[TokenStats]:
@@ -170,6 +186,8 @@ class ScoringEngine:
         out = []
         for tok, plan in zip(tokens, plans):
             cat = {k: np.concatenate([parts[w][k] for w in plan]) for k in STAT_NAMES}
+            if self.pool_layers:  # each window holds the sum over its scored tokens
+                cat["pooled"] = sum(parts[w]["pooled_sum"] for w in plan) / max(1, len(cat["log_prob"]))
             out.append(TokenStats(token_ids=np.asarray(tok, dtype=np.int64), **cat))
         return out
 
@@ -195,7 +213,14 @@ class ScoringEngine:
         dev = self.model.device
         targets = ids[pos_rows, pos_cols + 1].to(dev)
         ids, mask, pos_rows, pos_cols = ids.to(dev), mask.to(dev), pos_rows.to(dev), pos_cols.to(dev)
-        if self.logits.tiled and (self.ref is None or self.ref_logits.tiled):
+        pooled = None
+        if self.pool_layers:
+            hidden, layers = self.logits.hidden_and_layers_at(ids, mask, pos_rows, pos_cols, self.pool_layers)
+            flat = tiled_token_statistics(hidden, self.logits.head.weight, targets, compiled=self.compiled)
+            # per row, the sum of each layer's hidden states over its scored positions: (rows, L, H)
+            pooled = torch.zeros((len(rows),) + layers.shape[1:], dtype=torch.float32, device=dev)
+            pooled = pooled.index_add_(0, pos_rows, layers).cpu().numpy()
+        elif self.logits.tiled and (self.ref is None or self.ref_logits.tiled):
             flat = tiled_token_statistics(
                 self.logits.hidden_at(ids, mask, pos_rows, pos_cols), self.logits.head.weight, targets,
                 None if self.ref is None else self.ref_logits.hidden_at(ids, mask, pos_rows, pos_cols),
@@ -204,7 +229,10 @@ class ScoringEngine:
             flat = self._blocked_statistics(ids, mask, pos_rows, pos_cols, targets)
         flat = {k: v.cpu().numpy().astype(np.float32) for k, v in flat.items()}
         bounds = np.cumsum([0] + counts)
-        return [{k: v[bounds[i]:bounds[i + 1]] for k, v in flat.items()} for i in range(len(rows))]
+        out = [{k: v[bounds[i]:bounds[i + 1]] for k, v in flat.items()} for i in range(len(rows))]
+        for i, part in enumerate(out if pooled is not None else ()):
+            part["pooled_sum"] = pooled[i]
+        return out
 
     def _blocked_statistics(self, ids, mask, pos_rows, pos_cols, targets) -> dict[str, torch.Tensor]:
         """The statistics from logits blocks: for an output layer that is not a plain linear map
@@ -231,7 +259,8 @@ class EngineBacked:
     def engine_config(self, model: str | None = None) -> EngineConfig:
         """The engine settings this detector names (checked: dtype, window, budget)."""
         return EngineConfig(model=model or self.model, reference_model=self.reference_model, dtype=self.dtype,
-                            max_length=self.max_length, token_budget=self.token_budget, cache_dir=self.cache_dir)
+                            max_length=self.max_length, token_budget=self.token_budget, cache_dir=self.cache_dir,
+                            pool_layers=tuple(getattr(self, "pool_layers", None) or ()))
 
     def check_params(self):
         for m in getattr(self, "models", None) or [self.model]:

@@ -21,6 +21,9 @@ class TokenStats:
     entropy: np.ndarray
     ref_mean: np.ndarray
     ref_var: np.ndarray
+    # (L, H) float32: the hidden states of the engine's `pool_layers`, averaged over the scored
+    # tokens (None when the engine pools none)
+    pooled: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.log_prob)
@@ -79,3 +82,36 @@ def feature_vector(s: TokenStats) -> np.ndarray:
 
 
 FEATURE_NAMES = [f"gltr_top{e}" for e in GLTR_EDGES] + ["gltr_beyond"] + list(SCALAR_FEATURES)
+
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def token_series(s: TokenStats) -> dict[str, np.ndarray]:
+    """The per-token series whose distributions are features, each signed so that higher is
+    more machine-like: log-probability, negative log-rank, negative entropy, and each token's
+    standardised Fast-DetectGPT discrepancy (log p - E[log p]) / sd[log p]."""
+    return {"log_prob": s.log_prob, "neg_log_rank": -np.log(s.rank), "neg_entropy": -s.entropy,
+            "discrepancy": (s.log_prob - s.ref_mean) / np.sqrt(np.maximum(s.ref_var, 1e-6))}
+
+
+def distribution_vector(s: TokenStats) -> np.ndarray:
+    """Quantiles (QUANTILES) and the standard deviation of each token series: what a mean hides
+    (a text whose tokens are all moderately likely against one with a few surprises), (20,)."""
+    out = []
+    for v in token_series(s).values():
+        v = np.asarray(v, dtype=np.float64)
+        out += list(np.quantile(v, QUANTILES)) + [float(np.std(v))]
+    return np.asarray(out)
+
+
+DISTRIBUTION_NAMES = [f"{k}_{q}" for k in ("log_prob", "neg_log_rank", "neg_entropy", "discrepancy")
+                      for q in [f"q{int(x * 100)}" for x in QUANTILES] + ["std"]]
+
+
+def pooled_vector(s: TokenStats, layers: slice | list[int] | None = None) -> np.ndarray:
+    """The engine's pooled hidden states (mean over scored tokens) of the chosen pooled layers,
+    concatenated, (len(layers) * H,)."""
+    if s.pooled is None:
+        raise ValueError("these statistics carry no pooled hidden states: score with pool_layers set")
+    picked = s.pooled if layers is None else s.pooled[layers]
+    return np.asarray(picked, dtype=np.float64).ravel()

@@ -61,21 +61,35 @@ class ScoredLogits:
         body._modules[name] = torch.nn.ModuleList([torch.compile(b, dynamic=True) for b in blocks])
         self.body, self.compiled = body, True
 
-    def _hidden(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def _hidden(self, ids: torch.Tensor, mask: torch.Tensor, layers: tuple[int, ...] = ()):
+        """The final hidden states (B, T, H) and, for `layers`, the hidden states after those
+        decoder blocks (0 = the embeddings; the body's last entry is after its final norm)."""
         try:
-            return self.body(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+            out = self.body(input_ids=ids, attention_mask=mask, use_cache=False, output_hidden_states=bool(layers))
+            return out.last_hidden_state, [out.hidden_states[i] for i in layers]
         except Exception as e:  # a block torch.compile cannot handle: same numbers, eagerly
             if not self.compiled:
                 raise
             print(f"ovid: compiled blocks failed ({type(e).__name__}: {str(e).splitlines()[0][:120]}); "
                   f"running them eagerly", file=sys.stderr)
             self.body, self.compiled = self.eager_body, False
-            return self._hidden(ids, mask)
+            return self._hidden(ids, mask, layers)
 
     def hidden_at(self, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor,
                   cols: torch.Tensor) -> torch.Tensor:
         """The final hidden states at positions (rows[i], cols[i]) of a padded batch: (N, H)."""
-        return self._hidden(ids, mask)[rows, cols]
+        return self._hidden(ids, mask)[0][rows, cols]
+
+    def hidden_and_layers_at(self, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+                             layers: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        """`hidden_at` plus the hidden states of `layers` at the same positions, (N, L, H) float32:
+        both from the one pass of the body."""
+        last, picked = self._hidden(ids, mask, layers)
+        return last[rows, cols], torch.stack([h[rows, cols].float() for h in picked], 1)
+
+    def layer_count(self) -> int:
+        """Entries of the body's hidden states: the embeddings plus one per decoder block."""
+        return self.model.config.num_hidden_layers + 1
 
     def blocks(self, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
                block: int):

@@ -19,7 +19,8 @@ ENTRY_OVERHEAD = 600  # bytes per entry besides the arrays: the key, the datacla
 
 def stats_bytes(stats: TokenStats) -> int:
     """What one cached text costs: its arrays plus a fixed overhead."""
-    return ENTRY_OVERHEAD + sum(getattr(stats, f).nbytes for f in TokenStats.__dataclass_fields__)
+    return ENTRY_OVERHEAD + sum(getattr(stats, f).nbytes for f in TokenStats.__dataclass_fields__
+                                if getattr(stats, f) is not None)
 
 
 @dataclass(frozen=True)

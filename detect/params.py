@@ -25,6 +25,12 @@ class EngineConfig:
                                  check=at_least(1, optional=True))
     token_budget: int = setting(4096, "Padded tokens per forward batch.", check=at_least(1))
     cache_dir: str | None = setting(None, "Folder for cached token statistics (default: memory only).")
+    pool_layers: tuple[int, ...] = setting((), "Hidden-state layers (0 = embeddings, -1 = the last, after the final "
+                                           "norm) averaged over each text's scored tokens and returned with its "
+                                           "statistics, from the same pass.",
+                                           check=lambda v: None if isinstance(v, tuple) and all(
+                                               isinstance(i, int) and not isinstance(i, bool) for i in v)
+                                           else "must be a tuple of layer indices")
     # always, never, or auto = once one call has COMPILE_MIN_TOKENS tokens to score, fewer for a
     # larger vocabulary (the one-time compile costs ~10-30 s on 2 cores)
     compile: str = setting("auto", "torch.compile the decoder blocks and the statistics: auto, always or never.",
@@ -38,6 +44,8 @@ class EngineConfig:
         d = asdict(self)
         for k in ("cache_dir", "token_budget", "compile"):  # do not change the statistics
             d.pop(k)
+        if not d["pool_layers"]:  # keys of engines without pooled layers stay as they were
+            d.pop("pool_layers")
         d.update(max_length=window, stride=stride)
         return "|".join(f"{k}={v}" for k, v in sorted(d.items()))
 

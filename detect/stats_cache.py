@@ -31,8 +31,11 @@ class StatsCache:
             for shard in sorted(self.dir.glob("*.parquet")):
                 t = pq.read_table(shard).to_pydict()
                 for j, key in enumerate(t["key"]):
+                    pooled = None
+                    if t.get("pooled") is not None:
+                        pooled = np.asarray(t["pooled"][j], dtype=np.float32).reshape(t["pooled_shape"][j])
                     self._index[key] = TokenStats(
-                        token_ids=np.asarray(t["token_ids"][j], dtype=np.int64),
+                        token_ids=np.asarray(t["token_ids"][j], dtype=np.int64), pooled=pooled,
                         **{k: np.asarray(t[k][j], dtype=np.float32) for k in STAT_NAMES})
         return self._index
 
@@ -46,6 +49,9 @@ class StatsCache:
         cols = {"key": list(items), "token_ids": [s.token_ids.astype(np.int32) for s in items.values()]}
         for k in STAT_NAMES:
             cols[k] = [getattr(s, k).astype(np.float32) for s in items.values()]
+        if all(s.pooled is not None for s in items.values()):
+            cols["pooled"] = [s.pooled.astype(np.float32).ravel() for s in items.values()]
+            cols["pooled_shape"] = [np.asarray(s.pooled.shape) for s in items.values()]
         table = pa.table({k: pa.array(v if k == "key" else [x.tolist() for x in v]) for k, v in cols.items()})
         tmp = self.dir / f".{uuid.uuid4().hex}.tmp"
         pq.write_table(table, tmp)

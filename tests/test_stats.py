@@ -141,3 +141,51 @@ def test_reference_model_moments_and_binoculars_by_hand(tiny_lm, tmp_path):
     assert F.binoculars(s) == pytest.approx(-log_ppl / x_ppl, rel=1e-4)
     single = ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm)).token_stats([TEXTS[2]])[0]
     assert F.binoculars(single) == pytest.approx(-log_ppl / np.mean(single.entropy), rel=1e-4)
+
+
+def test_pooled_hidden_states_are_the_mean_over_scored_tokens_from_the_same_pass(tiny_lm):
+    eng = ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm, pool_layers=(1, -1)))
+    plain = ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm))
+    doc = eng.doc_id
+    got = eng._compute(TEXTS, progress=False)  # batched with padding
+    for text, stats in zip(TEXTS, got):
+        ids = [doc] + eng.tokenizer(text, add_special_tokens=False).input_ids
+        with torch.no_grad():
+            hs = eng.model.base_model(torch.tensor([ids]), output_hidden_states=True).hidden_states
+        # position t predicts token t+1: the scored positions are all but the last
+        want = np.stack([hs[1][0, :-1].mean(0).numpy(), hs[-1][0, :-1].mean(0).numpy()])
+        assert stats.pooled.shape == (2, eng.model.config.hidden_size)
+        np.testing.assert_allclose(stats.pooled, want, atol=1e-5)
+    # the statistics are those of an engine that pools nothing; its cache key is unchanged
+    for a, b in zip(got, plain._compute(TEXTS, progress=False)):
+        np.testing.assert_allclose(a.log_prob, b.log_prob, atol=1e-5)
+        assert b.pooled is None
+    assert "pool_layers" not in plain.key and "pool_layers=(1, 2)" in eng.key
+
+
+def test_pooled_hidden_states_of_a_windowed_text_average_every_scored_token(tiny_lm):
+    long_text = TEXTS[1]
+    cfg = dict(dtype="float32", model=tiny_lm, pool_layers=(2,))
+    windowed = ScoringEngine(EngineConfig(max_length=12, stride=5, **cfg))
+    ids = windowed.tokenizer(long_text, add_special_tokens=False).input_ids
+    got = windowed._compute([long_text], progress=False)[0]
+    sums = []
+    for w in plan_windows(len(ids), 0, 12, 5):
+        with torch.no_grad():
+            h = windowed.model.base_model(torch.tensor([[windowed.doc_id] + ids[w.start:w.end]]),
+                                          output_hidden_states=True).hidden_states[2][0]
+        k = w.score_from - w.start
+        sums.append(h[k:len(h) - 1].sum(0).numpy())
+    np.testing.assert_allclose(got.pooled[0], np.sum(sums, 0) / len(ids), atol=1e-5)
+
+
+def test_pooled_layers_out_of_range_are_refused_and_cached_pooled_states_round_trip(tiny_lm, tmp_path):
+    with pytest.raises(OvidError, match=r"pool_layers \[7\] out of range .* it has 3 hidden-state layers"):
+        ScoringEngine(EngineConfig(dtype="float32", model=tiny_lm, pool_layers=(7,)))
+    cfg = EngineConfig(dtype="float32", model=tiny_lm, pool_layers=(0, 2), cache_dir=str(tmp_path))
+    first = ScoringEngine(cfg).token_stats(TEXTS)
+    again = ScoringEngine(cfg)
+    again._compute = None  # from the cache only
+    for a, b in zip(first, again.token_stats(TEXTS)):
+        assert b.pooled.shape == a.pooled.shape == (2, 64)
+        np.testing.assert_allclose(a.pooled, b.pooled)
