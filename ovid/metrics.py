@@ -36,14 +36,28 @@ def rate_interval(flags, n_boot: int = 1000, seed: int = 0) -> dict:
     return {"n": int(len(flags)), "rate": float(flags.mean()), "lo": float(lo), "hi": float(hi)}
 
 
-def fpr_by_group(human_scores, groups, threshold: float, n_boot: int = 1000, seed: int = 0) -> dict[str, dict]:
-    """Per group (domain) of human texts: n, the false-positive rate at `threshold` and its
-    bootstrap 95% interval, as {"n", "fpr", "fpr_lo", "fpr_hi"}."""
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a binomial rate k/n: it never claims certainty the
+    counts cannot give (0 of 50 is [0, 0.071], not the bootstrap's [0, 0])."""
+    from scipy.stats import beta
+
+    if n <= 0:
+        return float("nan"), float("nan")
+    a = (1 - confidence) / 2
+    lo = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
+    return lo, hi
+
+
+def fpr_by_group(human_scores, groups, threshold: float, confidence: float = 0.95) -> dict[str, dict]:
+    """Per group (domain) of human texts: n, the false-positive rate at `threshold` and its exact
+    (Clopper-Pearson) interval, as {"n", "fpr", "fpr_lo", "fpr_hi"}."""
     h, g = np.asarray(human_scores, dtype=np.float64), np.asarray(groups, dtype=str)
     out = {}
     for name in sorted(set(g.tolist())):
-        r = rate_interval(h[g == name] >= threshold, n_boot, seed)
-        out[name] = {"n": r["n"], "fpr": r["rate"], "fpr_lo": r["lo"], "fpr_hi": r["hi"]}
+        flags = h[g == name] >= threshold
+        lo, hi = clopper_pearson(int(flags.sum()), len(flags), confidence)
+        out[name] = {"n": int(len(flags)), "fpr": float(flags.mean()), "fpr_lo": lo, "fpr_hi": hi}
     return out
 
 

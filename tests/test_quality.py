@@ -11,7 +11,7 @@ import torch
 from ovid import load_detector, make_detector
 from ovid.corpus import Record, record_domain
 from ovid.errors import OvidError
-from ovid.metrics import fpr_by_group, rate_interval, threshold_at_fpr
+from ovid.metrics import clopper_pearson, fpr_by_group, rate_interval, threshold_at_fpr
 
 from conftest import SHARED, build_tiny_lm, packaged, write_jsonl
 
@@ -30,12 +30,14 @@ def test_threshold_weighs_each_domain_the_same():
     assert threshold_at_fpr(scores, 0.02, ["x"] * 1000) == pooled
 
 
-def test_per_domain_fpr_with_a_bootstrap_interval():
+def test_per_domain_fpr_with_an_exact_interval():
     human = np.r_[np.zeros(95), np.ones(5), np.zeros(50)]
     got = fpr_by_group(human, ["a"] * 100 + ["b"] * 50, threshold=0.5)
     assert got["a"]["n"] == 100 and got["a"]["fpr"] == 0.05 and got["b"]["fpr"] == 0.0
-    assert 0.0 < got["a"]["fpr_lo"] < 0.05 < got["a"]["fpr_hi"] < 0.15
-    assert got["b"]["fpr_lo"] == got["b"]["fpr_hi"] == 0.0
+    # Clopper-Pearson: 5/100 is [0.0164, 0.1128]; 0/50 is [0, 1 - 0.025 ** (1/50)] = [0, 0.0711], never [0, 0]
+    assert abs(got["a"]["fpr_lo"] - 0.01643) < 1e-4 and abs(got["a"]["fpr_hi"] - 0.11284) < 1e-4
+    assert got["b"]["fpr_lo"] == 0.0 and abs(got["b"]["fpr_hi"] - (1 - 0.025 ** (1 / 50))) < 1e-9
+    assert clopper_pearson(3, 3) == (pytest.approx(0.025 ** (1 / 3)), 1.0)
     assert rate_interval([]) ["n"] == 0
 
 

@@ -29,7 +29,7 @@ def fpr_domain_table(dets: dict, split: Split, cfg: StudyConfig) -> pd.DataFrame
     rows = []
     for label, det in dets.items():
         h = score(det, texts(split.human_test))
-        for domain, v in fpr_by_group(h, domains, det.threshold_, cfg.study.bootstrap, cfg.study.seed).items():
+        for domain, v in fpr_by_group(h, domains, det.threshold_).items():
             rows.append({"detector": label, "domain": domain, "n_human": v["n"], "fpr": v["fpr"],
                          "fpr_lo": v["fpr_lo"], "fpr_hi": v["fpr_hi"], "threshold": det.threshold_})
     return pd.DataFrame(rows, columns=TABLES["fpr_by_domain.csv"])
