@@ -1,6 +1,14 @@
 """Ensemble: a scikit-learn model over the one-pass statistics of one or more scoring models
 (GLTR bucket shares, likelihood, log-rank, entropy, LRR, Fast-DetectGPT, Binoculars), with a
-saved classifier's score as an optional extra input."""
+saved classifier's score as an optional extra input.
+
+`features` chooses how much of the one pass the model sees:
+- "stats": the ten per-text statistics (detect/features.feature_vector);
+- "distributions": those plus the quantiles and spread of the per-token series
+  (detect/features.distribution_vector);
+- "hidden": those plus the scoring model's hidden states of `pool_layers`, averaged over the
+  text's scored tokens (computed by the engine in the same forward pass).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,10 +25,23 @@ from ovid.settings import one_of, positive
 
 from .base import check_param
 from .engine import EngineBacked
-from .features import feature_vector
+from .features import distribution_vector, feature_vector, pooled_vector
 from .params import DEFAULT_RECIPE, ENGINE
 from .registry import register
 from .sklearn_trained import SklearnTrainedDetector
+
+
+FEATURE_SETS = ("stats", "distributions", "hidden")
+
+
+def text_features(stats, features: str = "stats") -> np.ndarray:
+    """One text's feature vector for a feature set (module docstring)."""
+    parts = [feature_vector(stats)]
+    if features in ("distributions", "hidden"):
+        parts.append(distribution_vector(stats))
+    if features == "hidden":
+        parts.append(pooled_vector(stats))
+    return np.concatenate(parts)
 
 
 @register("ensemble")
@@ -28,7 +49,8 @@ class Ensemble(EngineBacked, SklearnTrainedDetector):
     def __init__(self, *, models: Sequence[str] = (ENGINE.model,), dtype: str = ENGINE.dtype,
                  classifier: str | None = None, learner: str = "logistic", C: float = 1.0,
                  max_length: int | None = ENGINE.max_length, token_budget: int = ENGINE.token_budget,
-                 cache_dir: str | None = ENGINE.cache_dir, normalize: str = DEFAULT_RECIPE, tamper_feature: bool = False):
+                 cache_dir: str | None = ENGINE.cache_dir, normalize: str = DEFAULT_RECIPE, tamper_feature: bool = False,
+                 features: str = "stats", pool_layers: Sequence[int] = ()):
         self.models = list(models)  # scoring models whose statistics are features
         self.dtype = dtype
         self.classifier = classifier  # folder of a saved detector whose score is one more feature
@@ -39,12 +61,21 @@ class Ensemble(EngineBacked, SklearnTrainedDetector):
         self.cache_dir = cache_dir
         self.normalize = normalize
         self.tamper_feature = tamper_feature  # the share of characters normalisation repaired, as a feature
+        self.features = features  # stats, distributions or hidden (module docstring)
+        self.pool_layers = list(pool_layers)  # with features="hidden": the scoring models' hidden-state layers
 
     def check_params(self) -> "Ensemble":
         if isinstance(self.models, str) or not self.models:
             raise InputValueError(f"models must be a non-empty list of scoring models, got {self.models!r}")
         check_param("C", self.C, positive())
         check_param("learner", self.learner, one_of("logistic", "gbm"))
+        check_param("features", self.features, one_of(*FEATURE_SETS))
+        if isinstance(self.pool_layers, (str, bytes)) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in self.pool_layers):
+            raise InputValueError(f"pool_layers must be a list of layer indices, got {self.pool_layers!r}")
+        if (self.features == "hidden") != bool(self.pool_layers):
+            raise InputValueError("features='hidden' needs pool_layers (the hidden-state layers to pool), "
+                                  "and pool_layers needs features='hidden'")
         return super().check_params()
 
     @property
@@ -55,7 +86,7 @@ class Ensemble(EngineBacked, SklearnTrainedDetector):
     def _features(self, texts, ids=None, progress=False):
         cols = []
         for m in self.models:
-            cols.append(np.stack([feature_vector(s) for s in self.engine(m).token_stats(texts, ids, progress)]))
+            cols.append(np.stack([text_features(s, self.features) for s in self.engine(m).token_stats(texts, ids, progress)]))
         if self.classifier:
             from .persistence import load_detector
             if getattr(self, "_classifier_det", None) is None:

@@ -147,3 +147,33 @@ def test_import_has_no_side_effects():
             "import torch; print(heavy, torch.is_grad_enabled())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["[]", "True"], out.stderr
+
+
+def test_ensemble_on_pooled_hidden_states_and_token_distributions(tiny_lm, tmp_path):
+    from ovid.detect.engine import get_engine
+    from ovid.detect.features import DISTRIBUTION_NAMES, FEATURE_NAMES
+
+    det = make_detector("ensemble", models=[tiny_lm], features="hidden", pool_layers=[1, -1]).fit(TEXTS, LABELS)
+    width = get_engine(det.engine_config()).model.config.hidden_size
+    X = det._features(det.prepare(TEXTS[:3]))
+    assert X.shape == (3, len(FEATURE_NAMES) + len(DISTRIBUTION_NAMES) + 2 * width)
+    pooled = get_engine(det.engine_config()).token_stats(det.prepare(TEXTS[:1]))[0].pooled
+    np.testing.assert_allclose(X[0, -2 * width:], pooled.ravel(), rtol=1e-6)  # the engine's, as it pooled them
+    s = det.score(TEXTS)
+    assert s[len(HUMAN):].mean() > s[:len(HUMAN)].mean()
+    again = load_detector(det.save(tmp_path / "d"))
+    assert again.features == "hidden" and again.pool_layers == [1, -1]
+    np.testing.assert_array_equal(again.score(TEXTS), s)
+    dist = make_detector("ensemble", models=[tiny_lm], features="distributions").fit(TEXTS, LABELS)
+    assert dist._features(dist.prepare(TEXTS[:2])).shape == (2, len(FEATURE_NAMES) + len(DISTRIBUTION_NAMES))
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"features": "everything"}, "features must be one of stats, distributions, hidden"),
+    ({"features": "hidden"}, "features='hidden' needs pool_layers"),
+    ({"pool_layers": [3]}, "features='hidden' needs pool_layers .* and pool_layers needs features='hidden'"),
+    ({"features": "hidden", "pool_layers": "3"}, "pool_layers must be a list of layer indices"),
+])
+def test_ensemble_feature_settings_are_checked(params, message):
+    with pytest.raises(OvidError, match=message):
+        make_detector("ensemble", **params)
