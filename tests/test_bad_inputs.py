@@ -171,7 +171,7 @@ CLI = [
     ("score-default-dtype", "score {u}/good.jsonl --dtype float32 --out {o}/s.jsonl", 2,
      "--dtype does not apply to a saved detector (ovid:default keeps the settings it was trained with"),
     ("score-unknown-shipped", "score {u}/good.jsonl --detector ovid:nope --out {o}/s.jsonl", 2,
-     "ovid:nope: no such shipped detector; shipped: ovid:default"),
+     "ovid:nope: no such shipped detector; shipped: ovid:default, ovid:default-v1"),
     ("score-fpr-2", "score {u}/good.jsonl --target-fpr 2 --out {o}/s.jsonl", 2, "--target-fpr must be in (0, 1), got 2"),
     ("score-fpr-neg", "score {u}/good.jsonl --target-fpr -1 --out {o}/s.jsonl", 2, "--target-fpr must be in (0, 1)"),
     ("score-fpr-text", "score {u}/good.jsonl --target-fpr x --out {o}/s.jsonl", 2, "Invalid value for '--target-fpr'"),

