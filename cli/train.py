@@ -41,6 +41,10 @@ DETECTOR_OPTIONS = [
     option("models", Optional[str], None, "Comma-separated scoring models for ensemble."),
     option("classifier", Optional[str], None, "Saved detector folder whose score feeds the ensemble."),
     option("learner", Optional[str], None, "Ensemble learner: logistic or gbm."),
+    option("features", Optional[str], None, "What of the one pass the ensemble learns from: stats (ten "
+           "statistics), distributions (plus per-token quantiles) or hidden (plus pooled hidden states)."),
+    option("pool_layers", Optional[str], None, "Comma-separated hidden-state layers the ensemble pools with "
+           "--features hidden (0 = embeddings, -1 = the last)."),
     option("C", Optional[float], None, "Inverse regularisation strength of the logistic regression "
            "(gltr, tfidf, ensemble).", flags=("--C",)),
     option("max_features", Optional[int], None, "Vocabulary cap of tfidf: the most frequent 1-2-grams."),
@@ -56,6 +60,16 @@ OPTIONS = [*field_options(TrainJob, skip=("params",)), *DETECTOR_OPTIONS]
 DETECTOR_PARAMS = [p.name for p in DETECTOR_OPTIONS]
 
 
+def layer_list(value: str) -> list[int]:
+    """"4,8,-1" -> [4, 8, -1]; anything else is a one-line error naming the option."""
+    from ovid.errors import InputValueError
+
+    try:
+        return [int(v) for v in split_list(value)]
+    except ValueError:
+        raise InputValueError(f"--pool-layers must be comma-separated layer indices, got {value!r}") from None
+
+
 def train(**values) -> None:
     """Train (or, for zero-shot detectors, calibrate) a detector and save it."""
     from ovid.detect.train_job import train_detector
@@ -64,6 +78,8 @@ def train(**values) -> None:
     params = {field_name(k): v for k, v in given.items() if v is not None}
     if "models" in params:
         params["models"] = split_list(params["models"])
+    if "pool_layers" in params:
+        params["pool_layers"] = layer_list(params["pool_layers"])
     from ovid.models import quiet_loading
 
     quiet_loading(not values["progress"])

@@ -235,6 +235,12 @@ CLI = [
      "pooling must be one of last, mean, got 'max'"),
     ("train-classifier-empty-backbone", "train --detector classifier --backbone= --train {u}/good.jsonl --out {o}/d", 2,
      "backbone must name a model"),
+    ("train-pool-layers-words", "train --detector ensemble --features hidden --pool-layers a,b --train {u}/good.jsonl "
+     "--out {o}/d", 2, "--pool-layers must be comma-separated layer indices, got 'a,b'"),
+    ("train-hidden-no-layers", "train --detector ensemble --features hidden --train {u}/good.jsonl --out {o}/d", 2,
+     "features='hidden' needs pool_layers"),
+    ("train-features", "train --detector ensemble --features words --train {u}/good.jsonl --out {o}/d", 2,
+     "features must be one of"),
     ("train-no-texts", "train --detector tfidf --out {o}/d", 2, "no training texts"),
     ("train-human-only", "train --detector tfidf --human {u}/human.jsonl --out {o}/d", 2, "no training texts"),
     ("train-missing-input", "train --detector tfidf --train {u}/nope.jsonl --out {o}/d", 2, "nope.jsonl: no such file"),
