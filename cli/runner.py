@@ -19,7 +19,8 @@ def run(command: typer.Typer, args: list[str], prog: str) -> int:
     try:
         code = command(args=args, prog_name=prog, standalone_mode=False)
     except SettingError as e:
-        typer.echo(f"error: --{OPTION_NAMES.get(e.field, e.field).replace('_', '-')} {e.problem}", err=True)
+        option = e.option or f"--{OPTION_NAMES.get(e.field, e.field).replace('_', '-')}"
+        typer.echo(f"error: {option} {e.problem}", err=True)
         return 2
     except OvidError as e:
         typer.echo(f"error: {e}", err=True)

@@ -49,14 +49,15 @@ def score_distributions(scores: np.ndarray, labels: np.ndarray, bins: int = DIST
 
 
 def calibrate_scores(scores: np.ndarray, labels: np.ndarray, target_fpr: float, method: str,
-                     domains=None) -> dict:
+                     domains=None, every_domain: bool = False) -> dict:
     """Threshold at target_fpr on the human scores, plus a probability calibration. With
     `domains` (one per text) the human texts are pooled over domains with equal weight per
-    domain, and the result records each domain's false-positive rate at the threshold."""
+    domain (with `every_domain`, each domain is held to target_fpr on its own), and the result
+    records each domain's false-positive rate at the threshold."""
     scores, labels = np.asarray(scores), np.asarray(labels)
     human_domains = None if domains is None else np.asarray(domains, dtype=str)[labels == 0]
     out = {"target_fpr": target_fpr,
-           "threshold": threshold_at_fpr(scores[labels == 0], target_fpr, human_domains),
+           "threshold": threshold_at_fpr(scores[labels == 0], target_fpr, human_domains, every_domain),
            "calibration": fit_calibration(scores, labels, method),
            "distributions": score_distributions(scores, labels)}
     if human_domains is not None:

@@ -28,8 +28,9 @@ class SettingError(OvidError, ValueError):
     """A setting out of range; `field` names it, so the CLI can say `--field` and a study file
     `[section].field`."""
 
-    def __init__(self, field: str, problem: str):
+    def __init__(self, field: str, problem: str, option: str | None = None):
         self.field, self.problem = field, problem
+        self.option = option  # the CLI's spelling when it is not --field (e.g. --detector for detectors)
         super().__init__(f"{field} {problem}")
 
 
@@ -49,7 +50,8 @@ def check_settings(obj: Any) -> None:
         check = f.metadata.get(CHECK)
         problem = check(getattr(obj, f.name)) if check else None
         if problem:
-            raise SettingError(f.name, problem)
+            long = [x for x in f.metadata.get(FLAGS, ()) if x.startswith("--")]
+            raise SettingError(f.name, problem, long[0] if long else None)
 
 
 def help_of(f: dataclasses.Field) -> str:

@@ -17,10 +17,11 @@ from ovid.normalize import normalize
 from ovid.version import __version__
 
 from .batcher import BatcherClosed
+from .security import HostAndHeaders, content_security_policy, host_name
 from .schemas import ErrorResponse, ScoreRequest, ScoreResponse, TokensRequest, TokensResponse
 from .service import Service, error_line
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 413, 422, 500, 503, 504)}
+ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 408, 413, 422, 500, 503, 504)}
 
 
 class ApiError(HTTPException):
@@ -45,10 +46,11 @@ def field_path(loc) -> str:
 
 
 class BodyLimit:
-    """Refuse a request body over `max_bytes` with a 413, from its Content-Length or as it streams."""
+    """Refuse a request body over `max_bytes` with a 413, from its Content-Length or as it streams,
+    and one whose next part takes over `read_timeout_s` to come with a 408."""
 
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, read_timeout_s: float):
+        self.app, self.max_bytes, self.read_timeout_s = app, max_bytes, read_timeout_s
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -60,13 +62,19 @@ class BodyLimit:
                                "body")(scope, receive, send)
         if length is not None and int(length) > self.max_bytes:
             return await error(413, f"body: {too_large}", "body")(scope, receive, send)
-        seen = 0
+        seen, done = 0, False
 
         # an ApiError raised while FastAPI reads the body reaches the HTTPException handler (FastAPI
         # re-raises HTTPExceptions from body parsing); tests/test_bad_inputs.py's streamed-body case pins it
         async def counted():
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, done
+            if done:  # the body is read: what comes now is the disconnect, which may wait as it likes
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout_s)
+            except asyncio.TimeoutError:
+                raise ApiError(408, "body", f"no data for {self.read_timeout_s:g} s (--read-timeout-s)") from None
+            done = message.get("type") != "http.request" or not message.get("more_body", False)
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
                 raise ApiError(413, "body", too_large)
@@ -125,10 +133,17 @@ def create_app(service: Service) -> FastAPI:
         yield
         await run_in_threadpool(service.close)
 
+    c = service.config
     app = FastAPI(title="ovid", version=__version__, lifespan=lifespan,
+                  docs_url="/docs" if c.docs else None, redoc_url=None,
                   description="Did a model write this text? Scores with ovid's detectors, each verdict with the "
                   "false-positive rate its threshold was set for.")
-    app.add_middleware(BodyLimit, max_bytes=service.config.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=c.max_body_bytes, read_timeout_s=c.read_timeout_s)
+    page_html = resources.files("ovid.serve").joinpath("page.html").read_text(encoding="utf-8")
+    hosts = {h.strip().lower() for h in c.allowed_hosts}
+    if c.host not in ("0.0.0.0", "::"):  # the address it listens on is a name it answers to
+        hosts.add(host_name(c.host))
+    app.add_middleware(HostAndHeaders, allowed_hosts=frozenset(hosts), csp=content_security_policy(page_html, c.docs))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
@@ -148,7 +163,7 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page():
-        return HTMLResponse(resources.files("ovid.serve").joinpath("page.html").read_text(encoding="utf-8"))
+        return HTMLResponse(page_html)
 
     @app.get("/healthz", summary="Whether the service is up, its memory and its statistics caches")
     async def healthz():

@@ -19,6 +19,11 @@ def _names(xs: Any) -> str | None:
     return f"has an empty name: {bad[0]!r}" if bad else None
 
 
+def _hosts(xs: Any) -> str | None:
+    bad = [x for x in xs if not isinstance(x, str) or not x.strip() or any(c in x for c in " /\\")]
+    return f"has a name that is not a host: {bad[0]!r}" if bad else None
+
+
 def _host(x: Any) -> str | None:
     return None if isinstance(x, str) and x.strip() and " " not in x else f"must be an address, got {x!r}"
 
@@ -30,6 +35,15 @@ class ServeConfig:
                                    "saved folder; the first answers requests that name none.")
     host: str = setting("127.0.0.1", "Address to listen on; the default answers this machine only.", check=_host)
     port: int = setting(8000, "Port to listen on.", check=_port)
+    allowed_hosts: list[str] = setting(factory=list, flags=("--allowed-host",), check=_hosts,
+                                       help="A Host header to answer besides localhost, the loopback addresses "
+                                       "and --host itself (repeat for several; * answers any). Any other Host gets "
+                                       "400: a web page elsewhere cannot reach the service by DNS rebinding.")
+    docs: bool = setting(False, "Serve the interactive API docs at /docs (Swagger UI, whose scripts the browser "
+                         "fetches from a CDN). The schema is always at /openapi.json.")
+    read_timeout_s: float = setting(10.0, "Seconds to wait for the next part of a request body before answering "
+                                    "408 and closing: a slow or stalled sender cannot hold a connection.",
+                                    check=positive())
     max_body_bytes: int = setting(1_000_000, "Largest request body in bytes (413 beyond).", check=at_least(1))
     max_texts: int = setting(64, "Most texts in one /v1/score request.", check=at_least(1))
     max_chars: int = setting(100_000, "Longest text in characters.", check=at_least(1))

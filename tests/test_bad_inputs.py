@@ -365,6 +365,9 @@ CLI = [
     ("serve-host-elsewhere", "serve --detector {u}/det --host 192.0.2.1 --port 8765", 2,
      "cannot listen on 192.0.2.1:8765"),
     ("serve-unknown-detector", "serve --detector fast-detectgtp", 2, "did you mean fast-detectgpt"),
+    ("serve-allowed-host-url", "serve --detector {u}/det --allowed-host http://x.example/", 2,
+     "--allowed-host has a name that is not a host: 'http://x.example/'"),
+    ("serve-read-timeout-0", "serve --detector {u}/det --read-timeout-s 0", 2, "--read-timeout-s must be > 0, got 0"),
     ("serve-no-folder", "serve --detector {u}/nothing-here", 2, "no such saved detector folder"),
     ("serve-tampered", "serve --detector {u}/det-tampered", 2, "do not match the hash"),
     ("serve-max-texts", "serve --detector {u}/det --max-texts 0", 2, "--max-texts must be >= 1, got 0"),
@@ -549,7 +552,7 @@ def service_api(served_detectors):
 
     config = ServeConfig(detectors=[served_detectors["calibrated"], served_detectors["tfidf"]], warm_up=False,
                          max_texts=4, max_chars=500, max_body_bytes=5000)
-    with TestClient(create_app(Service(config))) as client:
+    with TestClient(create_app(Service(config)), base_url="http://localhost") as client:
         yield client, served_detectors
 
 
@@ -601,7 +604,7 @@ def test_a_request_past_its_time_gets_504_and_never_runs(served_detectors, monke
         return real(group, texts)
 
     monkeypatch.setattr(svc, "_run", slow)
-    with TestClient(create_app(svc)) as c:
+    with TestClient(create_app(svc), base_url="http://localhost") as c:
         answers = {}
 
         def send(text):

@@ -28,6 +28,10 @@ def test_threshold_weighs_each_domain_the_same():
     assert fpr(small, weighted) < fpr(small, pooled)
     # one group is the plain threshold
     assert threshold_at_fpr(scores, 0.02, ["x"] * 1000) == pooled
+    # every group held to the target on its own: the small domain's own 2%, above the weighted one
+    every = threshold_at_fpr(scores, 0.02, groups, every_group=True)
+    assert every == threshold_at_fpr(small, 0.02) > weighted
+    assert fpr(small, every) <= 0.02 and fpr(big, every) <= 0.02
 
 
 def test_per_domain_fpr_with_an_exact_interval():

@@ -24,7 +24,8 @@ LONG = " ".join(SERVE_HUMAN * 3)  # 746 tiny-LM tokens: past the short-text warn
 
 
 def client(detectors, **config) -> TestClient:
-    return TestClient(create_app(Service(ServeConfig(detectors=detectors, warm_up=False, **config))))
+    return TestClient(create_app(Service(ServeConfig(detectors=detectors, warm_up=False, **config))),
+                      base_url="http://localhost")
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +146,7 @@ def test_one_text_that_breaks_the_model_fails_alone(served_detectors, monkeypatc
         return real(texts, ids, progress)
 
     monkeypatch.setattr(det, "_score", fragile)
-    with TestClient(create_app(svc)) as c:
+    with TestClient(create_app(svc), base_url="http://localhost") as c:
         r = c.post("/v1/score", json={"texts": [LONG, "please explode now, model", SERVE_HUMAN[1]]})
         assert r.status_code == 200
         a, b, d = r.json()["results"]
@@ -291,3 +292,62 @@ def test_the_batcher_fails_what_is_left_when_it_closes_and_survives_a_bad_run():
     with pytest.raises(BatcherClosed):
         waiting.result(5)
     assert b.stats.failed == 1 and not b.alive()
+
+
+def test_a_foreign_host_is_refused_and_every_answer_carries_the_security_headers(api, served_detectors):
+    """DNS rebinding: a page elsewhere that points its own name at 127.0.0.1 sends its own Host."""
+    for host in ("evil.example", "evil.example:8000", "127.0.0.1.evil.example", ""):
+        r = api.get("/v1/detectors", headers={"Host": host})
+        assert r.status_code == 400, host
+        assert r.json()["field"] == "Host" and "--allowed-host" in r.json()["error"]
+        assert r.headers["x-frame-options"] == "DENY"
+    for host in ("localhost:8000", "127.0.0.1", "127.0.0.1:8000", "[::1]:8000", "LOCALHOST"):
+        assert api.get("/healthz", headers={"Host": host}).status_code == 200, host
+    page = api.get("/")
+    assert page.status_code == 200 and page.headers["x-frame-options"] == "DENY"
+    csp = dict(p.strip().split(" ", 1) for p in page.headers["content-security-policy"].split(";"))
+    assert csp["frame-ancestors"] == "'none'" and csp["default-src"] == "'none'" and csp["connect-src"] == "'self'"
+    # the page's one script runs (named by its hash), nothing else: no CDN, no inline handler
+    import base64
+    import hashlib
+    import re
+    (script,) = re.findall(r"<script>(.*?)</script>", page.text, flags=re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert csp["script-src"] == f"'sha256-{digest}'"
+    assert "http" not in page.headers["content-security-policy"]
+    assert api.get("/docs").status_code == 404 and api.get("/openapi.json").status_code == 200
+
+
+def test_allowed_hosts_and_the_docs_are_the_users_to_open(served_detectors):
+    with client([served_detectors["tfidf"]], allowed_hosts=["detector.lan"], docs=True) as c:
+        assert c.get("/healthz", headers={"Host": "detector.lan:8000"}).status_code == 200
+        assert c.get("/healthz", headers={"Host": "other.lan"}).status_code == 400
+        docs = c.get("/docs")
+        assert docs.status_code == 200 and "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+    with client([served_detectors["tfidf"]], allowed_hosts=["*"]) as c:
+        assert c.get("/healthz", headers={"Host": "anything.example"}).status_code == 200
+
+
+def test_a_stalled_body_gets_408_after_the_read_timeout(served_detectors):
+    import asyncio
+
+    app = create_app(Service(ServeConfig(detectors=[served_detectors["tfidf"]], warm_up=False, read_timeout_s=0.2)))
+    sent = []
+
+    async def receive():
+        if not sent and not getattr(receive, "first", False):
+            receive.first = True  # the first 10 of a promised 100 bytes, then nothing
+            return {"type": "http.request", "body": b'{"texts": ', "more_body": True}
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/score", "raw_path": b"/v1/score", "query_string": b"",
+             "headers": [(b"host", b"localhost"), (b"content-type", b"application/json"), (b"content-length", b"100")],
+             "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 5),
+             "root_path": "", "app": app}
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 10))  # never answered: TimeoutError, a failure
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert start["status"] == 408 and b"no data for 0.2 s (--read-timeout-s)" in body

@@ -4,6 +4,7 @@ the DOM. `make test` installs Chromium where it is missing; under CI a missing b
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -70,7 +71,9 @@ def check(pg, text: str, keyboard: bool = False):
         pg.keyboard.press("Control+Enter")
     else:
         pg.click("#check")
-    pg.wait_for_function("document.getElementById('status').textContent.startsWith('Done')", timeout=60_000)
+    # a locator, not wait_for_function: the page's Content-Security-Policy refuses evaluated strings
+    from playwright.sync_api import expect
+    expect(pg.locator("#status")).to_have_text(re.compile(r"^Done"), timeout=60_000)
 
 
 def test_typing_a_text_shows_the_verdict_its_fpr_the_chart_and_the_tokens(page):
