@@ -187,35 +187,47 @@ def save_skops(obj, path: Path) -> None:
     sio.dump(obj, path)
 
 
-def skops_types(path: Path) -> set[str]:
-    """Every `module.Class` named in a skops file's schema."""
+# The skops node kinds an ovid model is made of. Functions, methods, operators, partials and
+# objects rebuilt by calling something (FunctionNode, MethodNode, OperatorFuncNode, PartialNode,
+# ConstructorFromReduceNode, ReduceNode) run code of the file's choosing, so none is listed.
+SKOPS_LOADERS = {"ObjectNode", "DictNode", "ListNode", "TupleNode", "JsonNode", "NdArrayNode", "TypeNode",
+                 "SliceNode", "DTypeNode", "RandomStateNode", "TreeNode", "LossNode"}
+
+
+def skops_nodes(path: Path) -> list[tuple[str, str]]:
+    """(loader, module.Class) of every node in a skops file's schema, every nesting level."""
     try:
         schema = json.loads(zipfile.ZipFile(path).read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e:
-        raise OvidError(f"{path}: not a skops file ({e})") from None
-    found: set[str] = set()
-
-    def walk(node) -> None:
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, RecursionError, UnicodeDecodeError) as e:
+        raise OvidError(f"{path}: not a skops file ({type(e).__name__}: {str(e)[:200]})") from None
+    found: list[tuple[str, str]] = []
+    stack = [schema]  # iterative: a schema nested 100k deep is a refusal, not a RecursionError
+    while stack:
+        node = stack.pop()
         if isinstance(node, dict):
-            if "__module__" in node and "__class__" in node:
-                found.add(f"{node['__module__']}.{node['__class__']}")
-            for v in node.values():
-                walk(v)
+            if any(k in node for k in ("__loader__", "__class__", "__module__")):
+                found.append((str(node.get("__loader__")), f"{node.get('__module__')}.{node.get('__class__')}"))
+            stack.extend(node.values())
         elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(schema)
+            stack.extend(node)
     return found
 
 
 def load_skops(path: Path):
-    """Load a scikit-learn object, refusing any type outside SKOPS_TRUSTED. skops's own default
-    trust admits any scikit-learn estimator and numpy function (a FunctionTransformer calling
-    numpy), so the check walks the file's schema against our explicit list instead."""
+    """Load a scikit-learn object, refusing any node outside ovid's lists (SKOPS_LOADERS for the
+    kind of node, SKOPS_TRUSTED for the type it names) before skops builds anything. skops's own
+    default trust admits any scikit-learn estimator and numpy function (a FunctionTransformer
+    calling numpy), so ovid's check walks every node of the file's schema instead."""
     import skops.io as sio
 
-    untrusted = sorted(skops_types(path) - set(SKOPS_TRUSTED))
+    nodes = skops_nodes(path)
+    for loader, kind in nodes:
+        if loader not in SKOPS_LOADERS:
+            raise OvidError(f"{path}: refusing to load a {loader} ({kind}): not a kind of object ovid saves")
+    untrusted = sorted({kind for _, kind in nodes} - set(SKOPS_TRUSTED))
     if untrusted:
         raise OvidError(f"{path}: refusing to load untrusted types {', '.join(untrusted)}")
-    return sio.load(path, trusted=sorted(skops_types(path)))
+    try:
+        return sio.load(path, trusted=sorted({kind for _, kind in nodes}))
+    except Exception as e:  # passed ovid's lists, yet skops cannot build it: still one line
+        raise OvidError(f"{path}: cannot load ({type(e).__name__}: {str(e)[:200]})") from None

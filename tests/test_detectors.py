@@ -106,7 +106,64 @@ def test_untrusted_skops_type_is_refused_even_with_a_matching_hash(tmp_path):
     cfg = json.loads((folder / "config.json").read_text())
     cfg["files"]["model.skops"] = sha256_file(folder / "model.skops")
     (folder / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(OvidError, match="refusing to load untrusted types"):
+    with pytest.raises(OvidError, match=r"refusing to load a FunctionNode \(numpy.exp\)"):
+        load_detector(folder)
+
+
+def _rewrite_schema(folder, edit, edit_text=lambda text: text):
+    """Edit model.skops's schema.json and re-hash it in config.json: a hostile file that passes
+    the hash check."""
+    import zipfile
+
+    from ovid.detect.persistence import sha256_file
+
+    path = folder / "model.skops"
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    files["schema.json"] = edit_text(json.dumps(edit(json.loads(files["schema.json"])))).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, b in files.items():
+            z.writestr(n, b)
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["files"]["model.skops"] = sha256_file(path)
+    (folder / "config.json").write_text(json.dumps(cfg))
+
+
+@pytest.mark.parametrize("loader", ["MethodNode", "FunctionNode", "OperatorFuncNode", "PartialNode",
+                                    "ConstructorFromReduceNode", "ReduceNode"])
+def test_a_skops_node_that_runs_code_is_refused_even_when_it_names_a_trusted_type(tmp_path, loader):
+    """ndarray.tofile as TfidfVectorizer's analyzer, dressed as numpy.ndarray (a trusted type)."""
+    det = make_detector("tfidf").fit(TEXTS, LABELS)
+    folder = det.save(tmp_path / "d")
+
+    def plant(schema):
+        stack = [schema]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if node.get("__class__") == "TfidfVectorizer":
+                    node["content"]["content"]["analyzer"] = {
+                        "__class__": "ndarray", "__module__": "numpy", "__loader__": loader,
+                        "content": {"func": "tofile", "obj": {"__class__": "ndarray", "__module__": "numpy",
+                                                              "__loader__": "NdArrayNode", "type": "json",
+                                                              "content": "[1]"}}}
+                    return schema
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        raise AssertionError("no TfidfVectorizer in the schema")
+
+    _rewrite_schema(folder, plant)
+    with pytest.raises(OvidError, match=rf"model.skops: refusing to load a {loader} \(numpy.ndarray\): not a kind"):
+        load_detector(folder)
+
+
+def test_a_skops_schema_nested_deep_is_one_refusal(tmp_path):
+    det = make_detector("tfidf").fit(TEXTS, LABELS)
+    folder = det.save(tmp_path / "d")
+    deep = "[" * 100_000 + "]" * 100_000
+    _rewrite_schema(folder, lambda schema: schema, lambda text: text[:-1] + f', "deep": {deep}}}')
+    with pytest.raises(OvidError, match=r"model.skops: not a skops file \(RecursionError"):
         load_detector(folder)
 
 
