@@ -3,7 +3,9 @@ before every detector's training, calibration and scoring.
 
 Steps, in order (each counted, so a caller can tell how much a text was changed):
 1. format characters (Unicode category Cf: zero-width spaces and joiners, word joiner, BOM,
-   soft hyphen, bidi controls) removed, not replaced by spaces;
+   soft hyphen, bidi controls) removed, not replaced by spaces; combining marks past MAX_MARKS
+   on one base character ("Zalgo" text) removed, so a text's cost grows with its letters, not
+   with marks stacked on one of them;
 2. NFKC: compatibility forms folded (full-width and mathematical letters, ligatures, no-break
    and other spaces);
 3. confusables: letters and digits that Unicode TR39's confusables data (confusables.txt, as
@@ -40,6 +42,9 @@ _AROUND_NEWLINE = re.compile(r" ?\n ?")
 _BREAKS = re.compile(r"\n{3,}")
 _DIGIT = re.compile(r"\d")
 _NEWLINES = re.compile(r"\n+")
+# combining marks kept per base character: Vietnamese stacks two, Indic scripts three; Unicode's
+# stream-safe format (UAX #15) allows 30, which no writing needs
+MAX_MARKS = 4
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,16 @@ def _map_confusables(text: str) -> tuple[str, int]:
     return out, sum(a != b for a, b in zip(text, out))
 
 
+def _cap_marks(text: str) -> str:
+    """Drop combining marks past MAX_MARKS in a row (one base character's stack)."""
+    out, run = [], 0
+    for c in text:
+        run = run + 1 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me") else 0
+        if run <= MAX_MARKS:
+            out.append(c)
+    return "".join(out)
+
+
 def _canonical_whitespace(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES.sub(" ", text)
@@ -105,6 +120,8 @@ def normalize(text: str, recipe: str = DEFAULT_RECIPE) -> Normalized:
     if recipe == "none":
         return Normalized(text, 0, len(text))
     kept = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    if not kept.isascii():
+        kept = _cap_marks(kept)
     changed = len(text) - len(kept)
     folded = kept if unicodedata.is_normalized("NFKC", kept) else unicodedata.normalize("NFKC", kept)
     if folded is not kept:  # counted: letters and digits in disguise (full-width, mathematical), not typography

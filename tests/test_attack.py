@@ -1,6 +1,7 @@
 """The evasion attacks (RAID's definitions and rates) and the normalisation that defends against
 the character-level ones."""
 import json
+import unicodedata
 import random
 
 import numpy as np
@@ -112,6 +113,17 @@ def test_normalisation_counts_what_it_repaired_and_leaves_other_scripts_alone():
     for text in (TEXT, run("homoglyph").text, "Mixed  Up \n\n\n Text ２０２４"):
         once = normalize(text).text
         assert normalize(once).text == once  # idempotent: scoring a normalised text again changes nothing
+
+
+def test_marks_stacked_on_one_letter_are_capped_and_counted_and_real_scripts_keep_theirs():
+    from ovid.normalize import MAX_MARKS
+
+    zalgo = "The word a" + "\u0301\u0300" * 2500 + " stands."  # 10 KB: one letter, 5,000 accents
+    n = normalize(zalgo, "repair")
+    assert n.text == unicodedata.normalize("NFKC", "The word a" + ("\u0301\u0300" * 2)[:MAX_MARKS] + " stands.")
+    assert n.changed == 5000 - MAX_MARKS and n.change_ratio > 0.9  # the tamper signal sees it
+    for real in ("Tiếng Việt có dấu đầy đủ", "हिन्दी में लिखा गया पाठ", "naïve café, Ångström"):
+        assert normalize(real, "repair").text == unicodedata.normalize("NFKC", real)
 
 
 def write(path, rows):
