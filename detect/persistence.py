@@ -70,17 +70,50 @@ def read_config(folder: Path) -> dict:
     path = folder / "config.json"
     if not path.is_file():
         raise OvidError(f"{folder}: not a saved detector (no config.json)")
+    if path.stat().st_size > CONFIG_MAX_BYTES:
+        raise OvidError(f"{path}: {path.stat().st_size} bytes, over the {CONFIG_MAX_BYTES} a detector's config "
+                        "ever needs; refusing to read it")
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise OvidError(f"{path}: not valid JSON ({e})") from None
+    except RecursionError:
+        raise OvidError(f"{path}: not valid JSON (nested too deep)") from None
+    except (ValueError, UnicodeDecodeError) as e:  # bad JSON, bad UTF-8, an integer of 4,300+ digits
+        raise OvidError(f"{path}: not valid JSON ({str(e)[:200]})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise OvidError(f"{path}: not an ovid detector config (format != {FORMAT!r})")
+    check_version(path, config.get("ovid_version"))
     return config
 
 
+def check_version(path: Path, saved: object) -> None:
+    """A detector saved by a newer major version of ovid may mean things this one does not know."""
+    if not isinstance(saved, str):
+        return  # check_config names the missing or mistyped key
+    major = re.match(r"(\d{1,6})\.", saved)
+    ours = int(__version__.split(".")[0])
+    if major and int(major.group(1)) > ours:
+        raise OvidError(f"{path}: saved by ovid {saved[:40]}, newer than this ovid {__version__} (major version "
+                        f"{major.group(1)} > {ours}); upgrade ovid to load it")
+
+
+CONFIG_MAX_BYTES = 16 << 20  # calibration histograms and parameters: kilobytes in practice
 CONFIG_KEYS = {"format": str, "detector": str, "params": dict, "files": dict, "ovid_version": str}
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_state_file(folder: Path, name: str) -> None:
+    """A listed state file must be a regular file of the folder itself: not a link (to a file
+    elsewhere, or to one that changes), not a FIFO or device, and not under a linked folder."""
+    p = folder / name
+    if not p.exists() and not p.is_symlink():
+        return  # missing: the hash check names it
+    part = p
+    while part != folder:  # name is relative and has no "..": folder is among its parents
+        if part.is_symlink():
+            raise OvidError(f"{part}: a symbolic link; a detector's state files must be its own regular files")
+        part = part.parent
+    if not p.is_file():
+        raise OvidError(f"{p}: not a regular file; refusing to load")
 
 
 def check_config(folder: Path, config: dict) -> type:
@@ -125,6 +158,7 @@ def check_config(folder: Path, config: dict) -> type:
             raise OvidError(f"{path}: files[{name!r}] is not a SHA-256 hash")
         if Path(name).is_absolute() or ".." in Path(name).parts:
             raise OvidError(f"{path}: files[{name!r}] points outside the folder; refusing to load")
+        check_state_file(folder, name)
     listed = set(config["files"])
     for state in cls.state_paths:
         target = folder / state

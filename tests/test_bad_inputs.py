@@ -94,6 +94,7 @@ def user(tmp_path_factory) -> Path:
         "det-nan-threshold": lambda c: c["calibration"].update(threshold=float("nan")),
         "det-bad-distributions": lambda c: c["calibration"].update(distributions={"edges": [1, 0], "human": [3],
                                                                                   "machine": [1]}),
+        "det-newer": lambda c: c.update(ovid_version="99.0.0"),
     }.items():
         shutil.copytree(u / "det", u / name)
         cfg = json.loads((u / name / "config.json").read_text())
@@ -104,6 +105,14 @@ def user(tmp_path_factory) -> Path:
         f.write(b"\0")
     shutil.copytree(u / "det", u / "det-not-json")
     (u / "det-not-json" / "config.json").write_text("{nope")
+    shutil.copytree(u / "det", u / "det-deep")  # 100k levels: a RecursionError inside json
+    (u / "det-deep" / "config.json").write_text('{"format": "ovid-detector", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    shutil.copytree(u / "det", u / "det-bigint")
+    (u / "det-bigint" / "config.json").write_text('{"format": "ovid-detector", "x": ' + "9" * 5000 + "}")
+    shutil.copytree(u / "det", u / "det-linked-state")  # same bytes, same hash, but a link to a file elsewhere
+    shutil.copy(u / "det" / "model.skops", u / "elsewhere.skops")
+    (u / "det-linked-state" / "model.skops").unlink()
+    (u / "det-linked-state" / "model.skops").symlink_to(u / "elsewhere.skops")
     return u
 
 
@@ -200,6 +209,12 @@ CLI = [
      "calibration is not of the form ovid saves"),
     ("det-tampered", "score {u}/good.jsonl --detector {u}/det-tampered --out {o}/s.jsonl", 2, "do not match the hash"),
     ("det-not-json", "score {u}/good.jsonl --detector {u}/det-not-json --out {o}/s.jsonl", 2, "not valid JSON"),
+    ("det-deep", "score {u}/good.jsonl --detector {u}/det-deep --out {o}/s.jsonl", 2, "not valid JSON (nested too deep)"),
+    ("det-bigint", "score {u}/good.jsonl --detector {u}/det-bigint --out {o}/s.jsonl", 2, "not valid JSON (Exceeds"),
+    ("det-newer", "score {u}/good.jsonl --detector {u}/det-newer --out {o}/s.jsonl", 2,
+     "saved by ovid 99.0.0, newer than this ovid"),
+    ("det-linked-state", "score {u}/good.jsonl --detector {u}/det-linked-state --out {o}/s.jsonl", 2,
+     "det-linked-state/model.skops: a symbolic link; a detector's state files must be its own regular files"),
     ("det-not-a-detector", "score {u}/good.jsonl --detector {u}/notes --out {o}/s.jsonl", 2, "not an ovid detector"),
     # generate
     ("gen-decoding", "generate -n 2 --decoding beam --out {o}/g.jsonl", 2, "--decoding must be one of pure"),
