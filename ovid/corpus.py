@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import CorpusError
-from .textio import DEFAULT_ENCODING, iter_lines, read_text
+from .textio import DEFAULT_ENCODING, check_regular_file, iter_lines, read_text
 
 HUMAN = 0
 MACHINE = 1
@@ -206,8 +206,8 @@ def check_sources(sources: Iterable[str | os.PathLike]) -> None:
     for src in map(str, sources):
         if src.startswith("ovid:") and src not in BUILTIN:
             raise CorpusError(f"{src}: no such built-in corpus (there is {', '.join(BUILTIN)})")
-        if not src.startswith(("ovid:", "hf:")) and not Path(src).exists():
-            raise CorpusError(f"{src}: no such file or folder")
+        if not src.startswith(("ovid:", "hf:")):
+            check_regular_file(src)
 
 
 def read_corpus(source: str | os.PathLike, label: int | None = None,
@@ -222,8 +222,7 @@ def read_corpus(source: str | os.PathLike, label: int | None = None,
         yield from read_hf(s, label=label)
         return
     path = Path(s)
-    if not path.exists():
-        raise CorpusError(f"{path}: no such file or folder")
+    check_regular_file(path)
     if path.is_dir():
         if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
             yield from read_hf(s, label=label)

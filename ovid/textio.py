@@ -11,6 +11,27 @@ from typing import Iterator
 from .errors import CorpusError
 
 DEFAULT_ENCODING = "utf-8"
+# a whole-file read (a .txt text, a .json or .toml document): far past any one text or study file,
+# short of what a machine's memory holds; line-based files (.jsonl) are read a line at a time
+MAX_WHOLE_FILE_BYTES = 512 << 20
+
+
+def check_regular_file(path: str | os.PathLike) -> None:
+    """Refuse, without opening it, what is not a regular file once links are followed: a FIFO
+    (reading it waits for a writer forever), a device (/dev/zero never ends), a socket."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no such file or folder") from None
+    except OSError as e:
+        raise CorpusError(f"{path}: cannot read ({e.strerror})") from None
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    raise CorpusError(f"{path}: {kind}; ovid reads regular files and folders only")
 
 
 def check_encoding(encoding: str) -> str:
@@ -56,6 +77,7 @@ def iter_lines(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING, *, sta
     the line and the byte offset in the file. `start`/`end` read only the lines that begin in
     that byte range (`start` at a line's first byte, numbered `first_line`)."""
     offset = start
+    check_regular_file(path)
     try:
         f = open(path, "rb")
     except OSError as e:
@@ -73,6 +95,11 @@ def iter_lines(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING, *, sta
 
 
 def _read_bytes(path: str | os.PathLike) -> bytes:
+    check_regular_file(path)
+    size = os.stat(path).st_size
+    if size > MAX_WHOLE_FILE_BYTES:
+        raise CorpusError(f"{path}: {size} bytes, over the {MAX_WHOLE_FILE_BYTES >> 20} MiB ovid reads as one "
+                          "document; split it (one text per line in .jsonl)")
     try:
         return Path(path).read_bytes()
     except IsADirectoryError:

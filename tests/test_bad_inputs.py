@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -53,6 +54,8 @@ def user(tmp_path_factory) -> Path:
     (u / "unlabelled.jsonl").write_text(jsonl([{"text": t} for t in HUMAN]))
     (u / "human.jsonl").write_text(jsonl([{"text": t} for t in HUMAN]))
     (u / "machine.jsonl").write_text(jsonl([{"text": t} for t in MACHINE]))
+    os.mkfifo(u / "fifo.jsonl")  # reading it would wait for a writer forever
+    (u / "zero.txt").symlink_to("/dev/zero")  # never ends
     (u / "latin1.jsonl").write_bytes(jsonl([{"text": "caf\u00e9 au lait", "label": 0}]).encode("latin-1"))
     (u / "latin1.json").write_bytes(json.dumps({"original": ["d\u00e9j\u00e0 vu"], "sampled": ["ok"]},
                                                ensure_ascii=False).encode("latin-1"))
@@ -207,6 +210,11 @@ CLI = [
      "calibration.distributions must hold edges"),
     ("det-nan-threshold", "score {u}/good.jsonl --detector {u}/det-nan-threshold --out {o}/s.jsonl", 2,
      "calibration is not of the form ovid saves"),
+    ("score-fifo", "score {u}/fifo.jsonl --detector {u}/det --out {o}/s.jsonl", 2,
+     "fifo.jsonl: a named pipe (FIFO); ovid reads regular files and folders only"),
+    ("score-device", "score {u}/zero.txt --detector {u}/det --out {o}/s.jsonl", 2, "zero.txt: a device; ovid reads"),
+    ("generate-prompts-fifo", "generate --prompts {u}/fifo.jsonl -n 1 --out {o}/g.jsonl", 2, "a named pipe (FIFO)"),
+    ("train-device", "train --detector tfidf --train {u}/zero.txt --out {o}/d", 2, "zero.txt: a device"),
     ("det-tampered", "score {u}/good.jsonl --detector {u}/det-tampered --out {o}/s.jsonl", 2, "do not match the hash"),
     ("det-not-json", "score {u}/good.jsonl --detector {u}/det-not-json --out {o}/s.jsonl", 2, "not valid JSON"),
     ("det-deep", "score {u}/good.jsonl --detector {u}/det-deep --out {o}/s.jsonl", 2, "not valid JSON (nested too deep)"),
