@@ -32,7 +32,7 @@ from ovid.ray_tasks import (
 )
 from ovid.version import __version__
 
-from .score_rows import resolve_detector, score_rows, summary_line, write_scores
+from .score_rows import is_score_file, resolve_detector, score_rows, summary_line, write_scores
 
 MANIFEST = "_ovid_score.json"
 BYTES_PER_TOKEN = 4  # English text in BPE tokens, JSON around it included: an estimate, for compile's threshold
@@ -116,7 +116,7 @@ def score_files_on_ray(job) -> str:
     inputs = [*job.files, *([job.detector] if Path(job.detector).is_dir() else [])]
     check_sources(job.files)
     if gathered:
-        check_output_file(out, inputs=inputs)
+        check_output_file(out, inputs=inputs, overwrite=job.overwrite, ours=is_score_file, what="a file of ovid's scores")
     folder = Path(str(out) + ".parts") if gathered else out
     check_output_dir(folder, inputs=inputs, ours=lambda p: _read_manifest(p) is not None,
                      what="of ovid score shards")

@@ -14,7 +14,7 @@ from ovid.settings import at_least, check_settings, fraction, setting
 from ovid.textio import DEFAULT_ENCODING, check_encoding
 
 from .ray_scoring import score_files_on_ray
-from .score_rows import resolve_detector, score_rows, summary_line, write_scores
+from .score_rows import is_score_file, resolve_detector, score_rows, summary_line, write_scores
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +28,7 @@ class ScoreJob(RaySettings):
     target_fpr: float = setting(0.01, "FPR at which TPR is reported.", check=fraction())
     encoding: str = setting(DEFAULT_ENCODING, "Text encoding of the corpora (decoded strictly).")
     progress: bool = setting(True, "Show a progress bar.")
+    overwrite: bool = setting(False, "Replace an existing --out that is not a file of ovid's scores.")
     shard_bytes: int = setting(1_000_000, "Ray: corpus text per unit of work and output shard (the unit "
                                "that a rerun does not redo).", check=at_least(1))
 
@@ -45,7 +46,8 @@ def score_files(job: ScoreJob) -> str:
         raise OvidError("no corpus given to score")
     if job.engine == "ray":
         return score_files_on_ray(job)
-    out = check_output_file(job.out, inputs=[*job.files, *([job.detector] if Path(job.detector).is_dir() else [])])
+    out = check_output_file(job.out, inputs=[*job.files, *([job.detector] if Path(job.detector).is_dir() else [])],
+                            overwrite=job.overwrite, ours=is_score_file, what="a file of ovid's scores")
     det = resolve_detector(job.detector, job.params)
     records = read_corpora(job.files, encoding=job.encoding)
     if not records:

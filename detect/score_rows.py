@@ -59,6 +59,23 @@ def source_flags(det, records) -> dict[str, str]:
     return flags
 
 
+def is_score_file(path: Path) -> bool:
+    """Whether `path` holds scores ovid wrote: a JSONL whose first row has a score, or a CSV whose
+    header names one (read from its first 64 KiB only)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16).split(b"\n", 1)[0].decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if path.suffix == ".csv":
+        return "score" in head.split(",")
+    try:
+        row = json.loads(head)
+    except ValueError:
+        return False
+    return isinstance(row, dict) and "score" in row and "id" in row
+
+
 def write_scores(rows: list[dict], out: Path) -> None:
     """JSONL, or CSV when the name ends in .csv; written atomically."""
     if out.suffix == ".csv":

@@ -92,7 +92,8 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
     or on Ray (`ray.engine`): the same rows either way.
 
     Returns the corpus path and its metadata. Re-running on a partial file continues it."""
-    out = check_output_file(out, inputs=[config.prompts] if config.prompts else [])
+    out = check_output_file(out, inputs=[config.prompts] if config.prompts else [], overwrite=None,
+                            ours=lambda p: meta_path(p).exists(), what="a corpus this command started (no .meta.json)")
     check_sources([config.prompts] if config.prompts else [])
     if ray.engine == "ray":
         import_ray()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ovid.atomic import atomic_path
 from ovid.errors import OvidError
 
 from .ngrams import mix64
@@ -101,10 +102,19 @@ class BloomFilter:
 
         info = {"format": FORMAT, "m": str(self.m), "k": str(self.k), "n_added": str(self.n_added),
                 **{k: json.dumps(v) for k, v in meta.items()}}
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(str(path) + ".tmp")  # written whole, then renamed over the target
-        save_file({"bits": self.bits}, str(tmp), metadata=info)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:  # written whole, then renamed over the target
+            save_file({"bits": self.bits}, str(tmp), metadata=info)
+
+    @staticmethod
+    def is_bloom_file(path: str | Path) -> bool:
+        """Whether `path` is a Bloom filter ovid saved (its safetensors header says so)."""
+        try:
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="numpy") as f:
+                return (f.metadata() or {}).get("format") == FORMAT
+        except Exception:  # safetensors' own error types for a file that is not one
+            return False
 
     @classmethod
     def load(cls, path: str | Path) -> "BloomFilter":

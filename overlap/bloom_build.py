@@ -37,6 +37,7 @@ class BloomBuildConfig:
     sources: list[str] = setting(factory=list, help="Reference corpora (JSONL files stream in byte ranges; "
                                  "any corpus format).")
     out: str = setting("reference.bloom", "The filter file (safetensors).")
+    overwrite: bool = setting(False, "Replace an existing --out that is not an ovid Bloom filter.")
     capacity: int | None = setting(None, "N-grams to size the filter for (default: count them first, one more pass).",
                                    check=at_least(1, optional=True))
     fpr: float = setting(1e-3, "Configured false-positive rate.", check=fraction())
@@ -136,7 +137,7 @@ def _shard_is_done(path: Path, shard: Shard, m: int, k: int, n: int) -> bool:
 
 
 def _holds_only_shards(folder: Path) -> bool:
-    return all(re.fullmatch(r"shard-\d{4}-of-\d{4}\.bloom(\..*\.tmp)?", p.name) for p in folder.iterdir())
+    return all(re.fullmatch(r"\.?shard-\d{4}-of-\d{4}\.bloom(\..*\.tmp)?", p.name) for p in folder.iterdir())
 
 
 def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
@@ -144,7 +145,8 @@ def build_bloom(cfg: BloomBuildConfig, progress: bool = True) -> BloomFilter:
     if not cfg.sources:
         raise OvidError("no corpus given to build a Bloom filter from")
     check_sources(cfg.sources)
-    check_output_file(cfg.out, inputs=cfg.sources)
+    check_output_file(cfg.out, inputs=cfg.sources, overwrite=cfg.overwrite, ours=BloomFilter.is_bloom_file,
+                      what="an ovid Bloom filter")
     folder = Path(str(cfg.out) + ".shards")
     check_output_dir(folder, inputs=cfg.sources, option="--out", ours=_holds_only_shards,
                      what="of shards of an interrupted ovid bloom")

@@ -39,16 +39,33 @@ def check_writable(folder: Path, option: str, out: str | os.PathLike) -> None:
         raise OutputError(f"{option} {out}: cannot write in {at} ({e.strerror})") from None
 
 
+def sidecar_of(path: Path) -> Path:
+    """`x.jsonl` -> `x.meta.json`: the metadata ovid keeps beside a corpus (ovid/corpus.meta_path)."""
+    return path.with_name(path.name.removesuffix(".jsonl").removesuffix(".json") + ".meta.json")
+
+
 def check_output_file(out: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),
-                      option: str = "--out") -> Path:
-    """A file ovid will write (atomically): not a folder, not an input, in a writable place."""
+                      option: str = "--out", overwrite: bool | None = False,
+                      ours: Callable[[Path], bool] | None = None, what: str = "a file ovid wrote") -> Path:
+    """A file ovid will write (atomically): not a folder, not an input or an input's sidecar, in
+    a writable place; and, if a file is there already, one that `ours` recognises as a file ovid
+    wrote (by its content, not its name), unless `overwrite` (None: the command has no
+    --overwrite). Links are followed before every check."""
+    if str(out) == "-":
+        raise OutputError(f"{option} -: give a file name (standard output is not a file ovid writes atomically)")
     path = Path(out)
-    if path.is_dir():
+    real = Path(os.path.realpath(path))
+    if real.is_dir():
         raise OutputError(f"{option} {out}: is a folder; give a file name")
     for src in _input_paths(inputs):
-        if _same(path, src) or (src.is_dir() and path.resolve().is_relative_to(src.resolve())):
+        if _same(real, src) or (src.is_dir() and real.is_relative_to(src.resolve())):
             raise OutputError(f"{option} {out}: is also an input ({src}); ovid never writes over its input")
-    check_writable(path.parent, option, out)
+        if src.is_file() and real == Path(os.path.realpath(sidecar_of(src))):
+            raise OutputError(f"{option} {out}: is the metadata of an input ({src}); ovid never writes over it")
+    if real.exists() and not overwrite and not (ours is not None and ours(real)):
+        how = "give another name" if overwrite is None else "give --overwrite to replace it, or another name"
+        raise OutputError(f"{option} {out}: a file is there that is not {what}; {how}")
+    check_writable(real.parent, option, out)
     return path
 
 

@@ -54,6 +54,9 @@ def user(tmp_path_factory) -> Path:
     (u / "unlabelled.jsonl").write_text(jsonl([{"text": t} for t in HUMAN]))
     (u / "human.jsonl").write_text(jsonl([{"text": t} for t in HUMAN]))
     (u / "machine.jsonl").write_text(jsonl([{"text": t} for t in MACHINE]))
+    (u / "precious.txt").write_text("my notes\n")
+    (u / "gen.jsonl").write_text(jsonl([{"id": 0, "text": MACHINE[0]}]))
+    (u / "gen.meta.json").write_text('{"status": "complete"}\n')
     os.mkfifo(u / "fifo.jsonl")  # reading it would wait for a writer forever
     (u / "zero.txt").symlink_to("/dev/zero")  # never ends
     (u / "latin1.jsonl").write_bytes(jsonl([{"text": "caf\u00e9 au lait", "label": 0}]).encode("latin-1"))
@@ -210,6 +213,13 @@ CLI = [
      "calibration.distributions must hold edges"),
     ("det-nan-threshold", "score {u}/good.jsonl --detector {u}/det-nan-threshold --out {o}/s.jsonl", 2,
      "calibration is not of the form ovid saves"),
+    ("score-out-foreign-file", "score {u}/human.jsonl --detector {u}/det --out {u}/machine.jsonl", 2,
+     "machine.jsonl: a file is there that is not a file of ovid's scores; give --overwrite to replace it"),
+    ("score-out-input-sidecar", "score {u}/gen.jsonl --detector {u}/det --out {u}/gen.meta.json", 2,
+     "gen.meta.json: is the metadata of an input"),
+    ("score-out-dash", "score {u}/good.jsonl --detector {u}/det --out -", 2, "--out -: give a file name"),
+    ("bloom-out-foreign-file", "bloom {u}/human.jsonl --out {u}/precious.txt", 2,
+     "precious.txt: a file is there that is not an ovid Bloom filter; give --overwrite"),
     ("score-fifo", "score {u}/fifo.jsonl --detector {u}/det --out {o}/s.jsonl", 2,
      "fifo.jsonl: a named pipe (FIFO); ovid reads regular files and folders only"),
     ("score-device", "score {u}/zero.txt --detector {u}/det --out {o}/s.jsonl", 2, "zero.txt: a device; ovid reads"),
@@ -302,7 +312,7 @@ CLI = [
     ("attack-out-is-input", "attack {u}/good.jsonl --out {u}/good.jsonl", 2, "is also an input"),
     ("attack-out-is-folder", "attack {u}/good.jsonl --out {u}/notes", 2, "is a folder; give a file name"),
     ("attack-out-not-ours", "attack {u}/human.jsonl --out {u}/machine.jsonl", 2,
-     "has no machine.meta.json; it is not an attacked corpus"),
+     "machine.jsonl: a file is there that is not a corpus this command started (no .meta.json); give another name"),
     ("attack-out-foreign-meta", "attack {u}/good.jsonl --out {u}/mine.jsonl", 2,
      "mine.meta.json exists and is not the metadata of an attacked corpus"),
     ("train-normalize", "train --detector tfidf --normalize lower --train {u}/good.jsonl --out {o}/d", 2,
@@ -452,6 +462,21 @@ def test_what_works_still_works_and_writes_with_the_umask(user, tmp_path, capsys
     assert run_ovid(["train", "--detector", "tfidf", "--train", str(user / "good.jsonl"), "--out",
                      str(tmp_path / "d2"), "--no-progress"]) == 0
     assert not killed.exists() and (tmp_path / "d2" / "model.skops").exists()
+    # an existing file: ovid's own scores are replaced, a user's only with --overwrite
+    scores = tmp_path / "s.jsonl"
+    assert run_ovid(["score", str(user / "human.jsonl"), "--detector", str(user / "det"), "--out", str(scores)]) == 0
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text("my own\n")
+    assert run_ovid(["score", str(user / "human.jsonl"), "--detector", str(user / "det"), "--out", str(mine),
+                     "--overwrite"]) == 0 and json.loads(mine.read_text().splitlines()[0])["score"] is not None
+    # bloom's temporary file has a name of its own: the user's ref.bloom.tmp is theirs
+    (tmp_path / "ref.bloom.tmp").write_text("mine")
+    assert run_ovid(["bloom", str(user / "human.jsonl"), "--workers", "1", "--no-progress",
+                     "--out", str(tmp_path / "ref.bloom")]) == 0
+    assert (tmp_path / "ref.bloom.tmp").read_text() == "mine"
+    assert (tmp_path / "ref.bloom").stat().st_mode & 0o777 == 0o666 & ~0o022
+    assert run_ovid(["bloom", str(user / "human.jsonl"), "--workers", "1", "--no-progress",
+                     "--out", str(tmp_path / "ref.bloom")]) == 0  # its own filter: rebuilt in place
     bom = tmp_path / "bom.jsonl"  # a byte-order mark is dropped by every reader, bloom's too
     bom.write_bytes(b"\xef\xbb\xbf" + (user / "human.jsonl").read_bytes())
     assert run_ovid(["bloom", str(bom), "--workers", "1", "--no-progress", "--out", str(tmp_path / "b.bloom")]) == 0
