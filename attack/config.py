@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ovid.settings import at_least, check_settings, dtype_check, setting
+from ovid.settings import check_settings, dtype_check, seed_range, setting
 from ovid.textio import DEFAULT_ENCODING, check_encoding
 
 
@@ -22,7 +22,7 @@ class AttackConfig:
     rate: float | None = setting(None, "Share of the units each attack edits (default: RAID's rate per attack).",
                                  check=_rate)
     seed: int = setting(0, "Random seed: each text's edits depend on it, the attack and the text's id.",
-                        check=at_least(0))
+                        check=seed_range())
     attack_model: str = setting("smollm2-135m", "LM of misspelling's ranking, synonym and paraphrase: a causal "
                                 "instruct LM (offline), or a masked LM (bert-base-cased) for synonyms and a "
                                 "DIPPER paraphraser from the Hub.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ovid.normalize import DEFAULT_RECIPE  # noqa: F401  (re-exported for the detectors' signatures)
-from ovid.settings import at_least, check_settings, dtype_check, fraction, one_of, positive, setting
+from ovid.settings import at_least, check_settings, dtype_check, fraction, one_of, positive, seed_range, setting
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +67,7 @@ class TrainConfig:
                          "native); bf16 runs under autocast, the weights and optimizer stay float32.", check=dtype_check)
     train_layers: int = setting(0, "Train only the top N transformer blocks and the head (the rest frozen, "
                                 "so their backward pass is skipped); 0 = all.", check=at_least(0))
-    seed: int = setting(0, "Random seed (data order, crops, splits).", check=at_least(0))
+    seed: int = setting(0, "Random seed (data order, crops, splits).", check=seed_range())
 
     def __post_init__(self) -> None:
         check_settings(self)

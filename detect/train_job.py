@@ -25,7 +25,7 @@ from ovid.corpus import HUMAN, MACHINE, Record, check_sources, read_corpus, reco
 from ovid.errors import OutputError, OvidError
 from ovid.metrics import fpr_by_group, summary
 from ovid.paths import check_output_dir
-from ovid.settings import at_least, check_settings, fraction, one_of, setting
+from ovid.settings import at_least, check_settings, fraction, one_of, seed_range, setting
 from ovid.splits import document_key, split_by_document
 from ovid.textio import DEFAULT_ENCODING, check_encoding
 from ovid.version import __version__
@@ -65,7 +65,7 @@ class TrainJob:
     max_texts: int | None = setting(None, "Use at most N training texts (whole source documents, chosen by seed).",
                                     check=at_least(2, optional=True))
     seed: int = setting(0, "Random seed of the split and of --max-texts (and the detector's, when it takes one).",
-                        check=at_least(0))
+                        check=seed_range())
     target_fpr: float = setting(0.01, "False-positive rate the threshold is set for.", check=fraction())
     calibration: str = setting("platt", "Probability calibration: platt or isotonic.", check=one_of(*CALIBRATIONS))
     resume: bool = setting(False, "Continue an interrupted roberta run from its checkpoint.")

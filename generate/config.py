@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from ovid.settings import SettingError, at_least, check_settings, dtype_check, fraction, one_of, positive, setting
+from ovid.settings import MAX_NEW_TOKENS, MAX_SAMPLES, SettingError, at_least, check_settings, dtype_check, fraction, one_of, positive, seed_range, setting
 from ovid.watermark.config import WatermarkConfig
 
 Strategy = Literal["pure", "top-k", "top-p", "temperature"]
@@ -66,11 +66,11 @@ class SampleSettings:
     """How many samples, how long, how batched and seeded: shared by `GenerationConfig` and a
     study's [generate] section."""
     n: int | None = setting(None, "Samples to write (default: one per prompt; required when unconditional).",
-                            flags=("-n",), check=at_least(1, optional=True))
+                            flags=("-n",), check=at_least(1, optional=True, high=MAX_SAMPLES))
     max_tokens: int = setting(256, "New tokens per sample (the gpt-2-output-dataset used 1024).",
-                              check=at_least(1))
+                              check=at_least(1, high=MAX_NEW_TOKENS))
     batch_size: int = setting(16, "Samples generated together (left-padded, KV cache).", check=at_least(1))
-    seed: int = setting(0, "Random seed; the same seed and batch size give the same texts.", check=at_least(0))
+    seed: int = setting(0, "Random seed; the same seed and batch size give the same texts.", check=seed_range())
     prompt_tokens: int = setting(30, "Prompt length in tokens (DetectGPT and Fast-DetectGPT use 30).",
                                  check=at_least(1))
     dtype: str = setting("auto", "auto (bfloat16 where the CPU/GPU runs it natively, else float32), "

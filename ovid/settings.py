@@ -50,8 +50,8 @@ def check_settings(obj: Any) -> None:
         check = f.metadata.get(CHECK)
         problem = check(getattr(obj, f.name)) if check else None
         if problem:
-            long = [x for x in f.metadata.get(FLAGS, ()) if x.startswith("--")]
-            raise SettingError(f.name, problem, long[0] if long else None)
+            flags = sorted(f.metadata.get(FLAGS, ()), key=lambda x: not x.startswith("--"))  # a long one first
+            raise SettingError(f.name, problem, flags[0] if flags else None)
 
 
 def help_of(f: dataclasses.Field) -> str:
@@ -101,12 +101,34 @@ def _number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def at_least(low: float, *, optional: bool = False) -> Check:
+def at_least(low: float, *, optional: bool = False, high: float | None = None) -> Check:
+    """low <= x (<= high, when given: every number a user gives has an upper bound, so an absurd
+    one is refused before any work starts instead of running for hours)."""
     def check(x: Any) -> str | None:
         if x is None and optional:
             return None
-        return None if _number(x) and x >= low else f"must be >= {low:g}, got {x!r}"
+        if high is None:
+            return None if _number(x) and x >= low else f"must be >= {low:g}, got {_shown(x)}"
+        return None if _number(x) and low <= x <= high else f"must be in [{low:g}, {high}], got {_shown(x)}"
     return check
+
+
+def _shown(x: Any) -> str:
+    """A value as an error shows it: a 5,000-digit integer in a few characters."""
+    if isinstance(x, int) and not isinstance(x, bool) and abs(x) > 10 ** 30:
+        return f"an integer of {len(str(abs(x))) if abs(x).bit_length() < 14000 else 'over 4,000'} digits"
+    return repr(x)[:80]
+
+
+# The reasoned upper bounds (each named where it is used).
+MAX_SEED = 2 ** 32 - 1  # numpy's and most libraries' seed range
+MAX_SAMPLES = 10_000_000  # texts one command generates: ten times the gpt-2-output-dataset
+MAX_NEW_TOKENS = 131_072  # new tokens per sample: past every supported model's context
+MAX_BOOTSTRAP = 100_000  # resamples: far past where a 95% interval stops moving
+
+
+def seed_range() -> Check:
+    return at_least(0, high=MAX_SEED)
 
 
 def positive(*, optional: bool = False) -> Check:

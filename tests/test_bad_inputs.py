@@ -86,6 +86,8 @@ def user(tmp_path_factory) -> Path:
     base = '[human]\ncorpus = "human.jsonl"\n[[machine]]\ncorpus = "machine.jsonl"\n[[detectors]]\nname = "tfidf"\n'
     (u / "fraction.toml").write_text("[study]\ntest_fraction = 1.5\n" + base)
     (u / "fpr.toml").write_text("[study]\ntarget_fpr = 2\n" + base)
+    (u / "bootstrap.toml").write_text("[study]\nbootstrap = 1000000000000\n" + base)
+    (u / "bigint.toml").write_text("[study]\nseed = " + "9" * 5000 + "\n" + base)
     (u / "dtype.toml").write_text(base.replace('name = "tfidf"', 'name = "likelihood"\ndtype = "nope"'))
     (u / "study.toml").write_text(base)
     det = make_detector("tfidf").fit(TRAIN_TEXT[:10] + HUMAN * 3, [1] * 10 + [0] * 12)
@@ -236,12 +238,17 @@ CLI = [
     ("det-not-a-detector", "score {u}/good.jsonl --detector {u}/notes --out {o}/s.jsonl", 2, "not an ovid detector"),
     # generate
     ("gen-decoding", "generate -n 2 --decoding beam --out {o}/g.jsonl", 2, "--decoding must be one of pure"),
-    ("gen-n-0", "generate -n 0 --out {o}/g.jsonl", 2, "--n must be >= 1, got 0"),
+    ("gen-n-0", "generate -n 0 --out {o}/g.jsonl", 2, "-n must be in [1, 10000000], got 0"),
     ("gen-top-p-0", "generate -n 2 --top-p 0 --out {o}/g.jsonl", 2, "--top-p must be in (0, 1], got 0"),
     ("gen-top-k-0", "generate -n 2 --top-k 0 --out {o}/g.jsonl", 2, "--top-k must be >= 1"),
     ("gen-temperature-0", "generate -n 2 --temperature 0 --out {o}/g.jsonl", 2, "--temperature must be > 0"),
     ("gen-dtype", "generate -n 2 --dtype nope --out {o}/g.jsonl", 2, "--dtype must be one of"),
-    ("gen-max-tokens-0", "generate -n 2 --max-tokens 0 --out {o}/g.jsonl", 2, "--max-tokens must be >= 1"),
+    ("gen-max-tokens-0", "generate -n 2 --max-tokens 0 --out {o}/g.jsonl", 2, "--max-tokens must be in [1, 131072], got 0"),
+    ("gen-max-tokens-huge", "generate -n 2 --max-tokens 10000000000 --out {o}/g.jsonl", 2,
+     "--max-tokens must be in [1, 131072], got 10000000000"),
+    ("gen-n-huge", "generate -n 1000000000000 --out {o}/g.jsonl", 2, "-n must be in [1, 10000000], got 1000000000000"),
+    ("gen-seed-huge", "generate -n 2 --seed 99999999999999999999 --out {o}/g.jsonl", 2,
+     "--seed must be in [0, 4294967295], got 99999999999999999999"),
     ("gen-no-out", "generate -n 2", 2, "give --out FILE"),
     ("gen-unconditional-no-n", "generate --out {o}/g.jsonl", 2, "--n is required for unconditional samples"),
     ("gen-missing-prompts", "generate --prompts {u}/nope.jsonl --out {o}/g.jsonl", 2, "nope.jsonl: no such file"),
@@ -293,6 +300,9 @@ CLI = [
     # report
     ("report-test-fraction", "report {u}/fraction.toml --out {o}/r", 2, "[study].test_fraction must be in (0, 1), got 1.5"),
     ("report-target-fpr", "report {u}/fpr.toml --out {o}/r", 2, "[study].target_fpr must be in (0, 1), got 2"),
+    ("report-bootstrap-huge", "report {u}/bootstrap.toml --out {o}/r", 2,
+     "[study].bootstrap must be in [0, 100000], got 1000000000000"),
+    ("report-seed-5000-digits", "report {u}/bigint.toml --out {o}/r", 2, "bigint.toml: invalid TOML (Exceeds the limit"),
     ("report-detector-dtype", "report {u}/dtype.toml --out {o}/r", 2, "[[detectors]][0].dtype must be one of"),
     ("report-missing-study", "report {u}/nope.toml --out {o}/r", 2, "no such study file"),
     ("report-bad-toml", "report {u}/bad.toml --out {o}/r", 2, "invalid TOML"),
@@ -302,7 +312,7 @@ CLI = [
     ("attack-none-given", "attack {u}/good.jsonl --attack , --out {o}/a.jsonl", 2, "give at least one attack"),
     ("attack-rate-0", "attack {u}/good.jsonl --attack number --rate 0 --out {o}/a.jsonl", 2, "--rate must be in (0, 1]"),
     ("attack-rate-big", "attack {u}/good.jsonl --attack number --rate 1.5 --out {o}/a.jsonl", 2, "--rate must be in (0, 1]"),
-    ("attack-seed", "attack {u}/good.jsonl --seed -1 --out {o}/a.jsonl", 2, "--seed must be >= 0"),
+    ("attack-seed", "attack {u}/good.jsonl --seed -1 --out {o}/a.jsonl", 2, "--seed must be in [0, 4294967295]"),
     ("attack-dtype", "attack {u}/good.jsonl --dtype fp8 --out {o}/a.jsonl", 2, "--dtype must be one of"),
     ("attack-missing", "attack {u}/nope.jsonl --out {o}/a.jsonl", 2, "nope.jsonl: no such file"),
     ("attack-empty", "attack {u}/empty.jsonl --out {o}/a.jsonl", 2, "empty.jsonl: no texts to attack"),
@@ -520,7 +530,7 @@ API = [
     ("ensemble-models", lambda: make_detector("ensemble", models=[]), InputValueError, "models must be a non-empty list"),
     ("roberta-epochs", lambda: make_detector("roberta", epochs=0), SettingError, "epochs must be >= 1"),
     ("unknown-param", lambda: make_detector("likelihood", modle="x"), OvidError, "takes no parameter modle"),
-    ("generation-n", lambda: GenerationConfig(model="x", n=0), SettingError, "n must be >= 1, got 0"),
+    ("generation-n", lambda: GenerationConfig(model="x", n=0), SettingError, "n must be in [1, 10000000], got 0"),
     ("decoding", lambda: Decoding("beam"), SettingError, "strategy must be one of"),
     ("positional-config", lambda: GenerationConfig("x"), TypeError, "positional"),
     ("read-latin1", lambda: list(read_corpus(USER["u"] / "latin1.jsonl")), CorpusError, "latin1.jsonl:1: not UTF-8 text (byte 13"),

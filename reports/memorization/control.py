@@ -16,7 +16,7 @@ from typing import Sequence
 from ovid.atomic import write_json
 from ovid.models import MODEL_INFO, document_token_id, fresh_causal_lm, load_tokenizer, resolve
 from ovid.padding import pad_rows
-from ovid.settings import at_least, check_settings, positive, setting
+from ovid.settings import at_least, check_settings, positive, seed_range, setting
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,7 +26,7 @@ class ControlConfig:
     lr: float = setting(1e-4, "AdamW learning rate.", check=positive())
     max_tokens: int = setting(128, "Tokens of each text trained on.", check=at_least(2))
     batch_size: int = setting(2, "Texts per fine-tuning step.", check=at_least(1))
-    seed: int = setting(0, "Seed of the data order.", check=at_least(0))
+    seed: int = setting(0, "Seed of the data order.", check=seed_range())
 
     def __post_init__(self) -> None:
         check_settings(self)

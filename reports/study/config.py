@@ -35,12 +35,16 @@ from ovid.errors import OvidError
 from ovid.generate import Decoding, GenerationConfig, SampleSettings, SamplingParams
 from ovid.overlap.bloom_build import BloomBuildConfig
 from ovid.settings import (
+    MAX_BOOTSTRAP,
+    MAX_NEW_TOKENS,
+    MAX_SAMPLES,
     SettingError,
     at_least,
     check_settings,
     each,
     field_help,
     fraction,
+    seed_range,
     setting,
     type_name,
     type_ok,
@@ -54,13 +58,13 @@ from ..memorization.control import ControlConfig
 @dataclass(kw_only=True)
 class StudySection:
     name: str = setting("study", "Title of the report.")
-    seed: int = setting(0, "Seed of the splits, the bootstrap and the memorization control.", check=at_least(0))
+    seed: int = setting(0, "Seed of the splits, the bootstrap and the memorization control.", check=seed_range())
     target_fpr: float = setting(0.01, "FPR on held-out human text at which TPR is reported.", check=fraction())
     test_fraction: float = setting(0.5, "Share of source documents held out for testing.", check=fraction())
     length_buckets: list[int] = setting(factory=lambda: [16, 32, 64, 128],
                                         help="Text lengths (scoring-model tokens) of the length table.",
                                         check=each(at_least(1)))
-    bootstrap: int = setting(1000, "Resamples for the 95% intervals.", check=at_least(0))
+    bootstrap: int = setting(1000, "Resamples for the 95% intervals.", check=at_least(0, high=MAX_BOOTSTRAP))
     examples: int = setting(2, "GLTR-coloured examples per class.", check=at_least(0))
 
     def __post_init__(self) -> None:
@@ -84,7 +88,7 @@ class GenerateSection(SampleSettings, SamplingParams):
     # A study's own defaults, shorter than `ovid generate`'s 256 and 30 on purpose: it samples
     # every model x decoding once per human text, and 96 new tokens after a 16-token prompt keep
     # such a grid within minutes on 2 cores.
-    max_tokens: int = setting(96, "New tokens per sample.")
+    max_tokens: int = setting(96, "New tokens per sample.", check=at_least(1, high=MAX_NEW_TOKENS))
     prompt_tokens: int = setting(16, "Prompt length in tokens.")
 
     def decoding(self, strategy: str) -> Decoding:
@@ -138,7 +142,7 @@ class RobustnessSection:
     attacks: list[str] = setting(factory=lambda: list(CHEAP_ATTACKS),
                                  help="Attacks (ovid attack's names); misspelling, synonym and paraphrase run an LM.")
     rate: float | None = setting(None, field_help(AttackConfig, "rate"))
-    seed: int = setting(_ATTACK.seed, field_help(AttackConfig, "seed"), check=at_least(0))
+    seed: int = setting(_ATTACK.seed, field_help(AttackConfig, "seed"), check=seed_range())
     attack_model: str = setting(_ATTACK.attack_model, field_help(AttackConfig, "attack_model"))
     undefended: bool = setting(True, "Also score with each detector's normalisation off, side by side.")
     max_texts: int = setting(200, "Held-out machine (and human) texts attacked, at most: the first of each.",
@@ -181,11 +185,11 @@ class WatermarkSection:
     # whole vocabulary, which on a CPU is the difference between minutes and an hour
     decoding: str = setting("top-k", field_help(Decoding, "strategy"))
     n: int = setting(64, "Prompts (the first held-out human texts), one watermarked and one plain sample each.",
-                     check=at_least(1))
-    max_tokens: int = setting(256, field_help(SampleSettings, "max_tokens"), check=at_least(1))
+                     check=at_least(1, high=MAX_SAMPLES))
+    max_tokens: int = setting(256, field_help(SampleSettings, "max_tokens"), check=at_least(1, high=MAX_NEW_TOKENS))
     prompt_tokens: int = setting(_SAMPLE.prompt_tokens, field_help(SampleSettings, "prompt_tokens"), check=at_least(1))
     batch_size: int = setting(_SAMPLE.batch_size, field_help(SampleSettings, "batch_size"), check=at_least(1))
-    seed: int = setting(_SAMPLE.seed, field_help(SampleSettings, "seed"), check=at_least(0))
+    seed: int = setting(_SAMPLE.seed, field_help(SampleSettings, "seed"), check=seed_range())
     dtype: str = setting(_SAMPLE.dtype, field_help(SampleSettings, "dtype"))
     lengths: list[int] = setting(factory=lambda: [16, 32, 64, 128, 256], help="Text lengths (generating model's "
                                  "tokens) at which detection is measured.", check=each(at_least(1)))
@@ -195,7 +199,7 @@ class WatermarkSection:
                                                   "article_deletion", "synonym", "paraphrase"],
                                  help="Attacks on the watermarked samples (ovid attack's names).")
     rate: float | None = setting(None, field_help(AttackConfig, "rate"))
-    attack_seed: int = setting(_ATTACK.seed, field_help(AttackConfig, "seed"), check=at_least(0))
+    attack_seed: int = setting(_ATTACK.seed, field_help(AttackConfig, "seed"), check=seed_range())
     attack_model: str = setting(_ATTACK.attack_model, field_help(AttackConfig, "attack_model"))
     quality_models: list[str] = setting(factory=lambda: ["gemma3-270m", "smollm2-135m"],
                                         help="Perplexity is measured with the first of these that is not the "
@@ -340,6 +344,10 @@ def load_study(path: str | Path) -> StudyConfig:
         raw = tomllib.loads(read_text(src))
     except tomllib.TOMLDecodeError as e:
         raise OvidError(f"{src}: invalid TOML ({e})") from None
+    except RecursionError:
+        raise OvidError(f"{src}: invalid TOML (nested too deep)") from None
+    except ValueError as e:  # an integer of 4,300+ digits
+        raise OvidError(f"{src}: invalid TOML ({str(e)[:120]})") from None
     known = {"study", "human", "generate", "machine", "detectors", "cross_size", "memorization", "robustness",
              "watermark"}
     for key in raw:
