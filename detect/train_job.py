@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from ovid.atomic import write_json
 from ovid.corpus import HUMAN, MACHINE, Record, check_sources, read_corpus, record_domain
 from ovid.errors import OutputError, OvidError
 from ovid.metrics import fpr_by_group, summary
+from ovid.normalize import normalize
 from ovid.paths import check_output_dir
 from ovid.settings import at_least, check_settings, fraction, one_of, seed_range, setting
 from ovid.splits import document_key, split_by_document
@@ -143,6 +145,7 @@ def check_job(job: TrainJob) -> type:
     if not job.train and not (job.human and job.machine):
         raise OvidError("no training texts: give --train, or --human and --machine")
     check_sources(inputs)
+    check_distinct_files(job)
     if job.resume and not cls.uses_validation:
         raise OvidError(f"--resume applies to detectors trained in steps (roberta), not {job.detector!r}")
     out = Path(job.out)
@@ -159,6 +162,35 @@ def check_job(job: TrainJob) -> type:
     if job.resume and not (job.staging / "checkpoint").is_dir():
         raise OvidError(f"--resume: no interrupted run to continue ({job.staging} has no checkpoint)")
     return cls
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_distinct_files(job: TrainJob) -> None:
+    """One file cannot be both human and machine, nor both training and validation."""
+    for h in job.human:
+        for m in job.machine:
+            if _same_file(h, m):
+                raise OvidError(f"--human {h} and --machine {m} are the same file: its texts cannot be both")
+    for v in job.valid:
+        for option, files in (("--train", job.train), ("--human", job.human), ("--machine", job.machine)):
+            for f in files:
+                if _same_file(v, f):
+                    raise OvidError(f"--valid {v} is also {option} {f}: validating on training texts measures "
+                                    "nothing; give held-out files, or leave out --valid (20% of the source "
+                                    "documents are then held out)")
+
+
+def validation_overlap(train: list, valid: list) -> dict:
+    """The validation texts that are also training texts (the same text, normalised)."""
+    seen = {normalize(r.text).text for r in train}
+    shared = [r for r in valid if normalize(r.text).text in seen]
+    return {"n": len(shared), "of": len(valid), "example": f"{shared[0].source}: id {shared[0].id}" if shared else None}
 
 
 def publish(stage: Path, out: Path, overwrite: bool) -> None:
@@ -194,6 +226,13 @@ def train_detector(job: TrainJob) -> dict:
         raise OvidError(f"--max-texts {job.max_texts} leaves {len(capped)} training texts, all of one class; "
                         f"raise it (whole source documents are taken)")
     train = capped
+    overlap = validation_overlap(train, valid) if job.valid else {"n": 0, "of": len(valid), "example": None}
+    if overlap["n"] == overlap["of"]:
+        raise OvidError(f"every validation text ({overlap['n']}) is also a training text (e.g. {overlap['example']}); "
+                        "validating on them measures nothing")
+    if overlap["n"]:
+        print(f"warning: {overlap['n']} of {overlap['of']} validation texts are also training texts (e.g. "
+              f"{overlap['example']}); the validation figures are optimistic", file=sys.stderr, flush=True)
     for name, part in (("training", train), ("validation", valid)):
         if len({r.label for r in part}) < 2:
             raise OvidError(f"the {name} texts ({len(part)}) are all of one class; "
@@ -230,7 +269,7 @@ def train_detector(job: TrainJob) -> dict:
                "validation_fpr_by_domain": fpr_by_group(vscores[vlab == 0], np.array(vdomains)[vlab == 0],
                                                         det.threshold_),
                "calibration_fpr_by_domain": det.calibration_.get("fpr_by_domain"),
-               "n_train": len(train), "n_valid": len(valid), "seconds": round(time.perf_counter() - t0, 1),
+               "n_train": len(train), "n_valid": len(valid), "validation_texts_also_in_training": overlap["n"], "seconds": round(time.perf_counter() - t0, 1),
                "train_state": getattr(det, "train_state_", None)}
     det.provenance_ = {"train": job.train, "human": job.human, "machine": job.machine, "valid": job.valid,
                        "max_texts": job.max_texts, "seed": job.seed, "n_train": len(train), "n_valid": len(valid),

@@ -55,6 +55,7 @@ def user(tmp_path_factory) -> Path:
     (u / "human.jsonl").write_text(jsonl([{"text": t} for t in HUMAN]))
     (u / "machine.jsonl").write_text(jsonl([{"text": t} for t in MACHINE]))
     (u / "precious.txt").write_text("my notes\n")
+    shutil.copy(u / "good.jsonl", u / "good-copy.jsonl")
     (u / "gen.jsonl").write_text(jsonl([{"id": 0, "text": MACHINE[0]}]))
     (u / "gen.meta.json").write_text('{"status": "complete"}\n')
     os.mkfifo(u / "fifo.jsonl")  # reading it would wait for a writer forever
@@ -281,6 +282,12 @@ CLI = [
      "features='hidden' needs pool_layers"),
     ("train-features", "train --detector ensemble --features words --train {u}/good.jsonl --out {o}/d", 2,
      "features must be one of"),
+    ("train-valid-is-train", "train --detector tfidf --train {u}/good.jsonl --valid {u}/good.jsonl --out {o}/d", 2,
+     "good.jsonl is also --train"),
+    ("train-valid-same-texts", "train --detector tfidf --train {u}/good.jsonl --valid {u}/good-copy.jsonl --out {o}/d",
+     2, "every validation text (40) is also a training text"),
+    ("train-human-is-machine", "train --detector tfidf --human {u}/human.jsonl --machine {u}/human.jsonl --out {o}/d",
+     2, "are the same file: its texts cannot be both"),
     ("train-no-texts", "train --detector tfidf --out {o}/d", 2, "no training texts"),
     ("train-human-only", "train --detector tfidf --human {u}/human.jsonl --out {o}/d", 2, "no training texts"),
     ("train-missing-input", "train --detector tfidf --train {u}/nope.jsonl --out {o}/d", 2, "nope.jsonl: no such file"),
@@ -699,3 +706,15 @@ def test_the_table_is_large_enough():
     assert len(CLI) + len(API) + len(HTTP) >= 60
     commands = {argv.split()[0] for _, argv, _, _ in CLI}
     assert {"score", "generate", "report", "bloom", "download", "train", "serve"} <= commands
+
+
+def test_validation_texts_that_are_also_training_texts_are_named(user, tmp_path, capsys):
+    rows = [json.loads(line) for line in (user / "good.jsonl").read_text().splitlines()]
+    fresh = [{**r, "id": f"f{i}", "text": f"Fresh {i}. " + r["text"][::-1]} for i, r in enumerate(rows[:5] + rows[-5:])]
+    valid = tmp_path / "valid.jsonl"
+    valid.write_text(jsonl(rows[:2] + fresh))  # 2 of 12 were trained on
+    assert run_ovid(["train", "--detector", "tfidf", "--train", str(user / "good.jsonl"), "--valid", str(valid),
+                     "--out", str(tmp_path / "d"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 2 of 12 validation texts are also training texts (e.g. " in err and "id h0" in err
+    assert json.loads((tmp_path / "d" / "metrics.json").read_text())["validation_texts_also_in_training"] == 2
