@@ -47,7 +47,7 @@ def _check_resumable(out: Path, new: dict) -> str | None:
         return None
     try:
         old = json.loads(mp.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # not ovid's: treated as absent
         old = None
     if not isinstance(old, dict) or old.get("format") != FORMAT:
         raise OvidError(f"{mp} exists and is not the metadata of an attacked corpus; it is left alone: "

@@ -50,7 +50,7 @@ def source_flags(det, records) -> dict[str, str]:
         mp = meta_path(Path(source))
         try:
             meta = json.loads(mp.read_text(encoding="utf-8")) if mp.is_file() else None
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # not ovid's: treated as absent
             meta = None
         if isinstance(meta, dict) and meta.get("format") == "gpt-2-output-dataset":
             flag = det.source_status(source, meta)

@@ -60,7 +60,7 @@ def _ovid_meta(path: Path) -> dict | None:
     """The metadata ovid wrote for a corpus, or None if `path` is anything else."""
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # not ovid's: treated as absent
         return None
     ours = isinstance(meta, dict) and meta.get("format") == "gpt-2-output-dataset" and "identity" in meta
     return meta if ours else None

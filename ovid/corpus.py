@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import CorpusError
+from .jsonread import load_json
 from .textio import DEFAULT_ENCODING, check_regular_file, iter_lines, read_text
 
 HUMAN = 0
@@ -72,8 +73,8 @@ def _check_label(value: Any, where: str) -> int:
 def _default_label(path: Path) -> int | None:
     if meta_path(path).exists():  # ovid's samples are machine text; other sidecars (attacked corpora) say nothing
         try:
-            fmt = json.loads(meta_path(path).read_text(encoding="utf-8")).get("format")
-        except (OSError, ValueError, AttributeError):
+            fmt = load_json(read_text(meta_path(path)), str(meta_path(path))).get("format")
+        except (CorpusError, AttributeError):  # unreadable or not ovid's: it says nothing about labels
             fmt = None
         return MACHINE if fmt in (None, "gpt-2-output-dataset") else None
     if _GPT2_OUTPUT_SAMPLES.match(path.name):
@@ -93,10 +94,7 @@ def read_jsonl(path: str | os.PathLike, label: int | None = None, encoding: str 
         where = f"{path}:{lineno}"
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise CorpusError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from None
+        obj = load_json(line, where)
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             raise CorpusError(f"{where}: expected an object with a string 'text' field")
         rec_label = _check_label(obj["label"], where) if "label" in obj and label is None \
@@ -109,12 +107,12 @@ def read_jsonl(path: str | os.PathLike, label: int | None = None, encoding: str 
 def read_fastdetectgpt(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:
     """The Fast-DetectGPT data JSON: paired human `original` and machine `sampled` texts."""
     path = Path(path)
-    try:
-        obj = json.loads(read_text(path, encoding))
-    except json.JSONDecodeError as e:
-        raise CorpusError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from None
+    obj = load_json(read_text(path, encoding), str(path))
     if not isinstance(obj, dict) or not {"original", "sampled"} <= obj.keys():
         raise CorpusError(f"{path}: expected a JSON object with 'original' and 'sampled' lists")
+    for key in ("original", "sampled"):
+        if not isinstance(obj[key], list):  # a string would be read as one text per character
+            raise CorpusError(f"{path}: {key} must be a list of texts, got {type(obj[key]).__name__}")
     for key, lab in (("original", HUMAN), ("sampled", MACHINE)):
         for i, text in enumerate(obj[key]):
             if not isinstance(text, str):

@@ -56,6 +56,12 @@ def user(tmp_path_factory) -> Path:
     (u / "machine.jsonl").write_text(jsonl([{"text": t} for t in MACHINE]))
     (u / "precious.txt").write_text("my notes\n")
     shutil.copy(u / "good.jsonl", u / "good-copy.jsonl")
+    (u / "surrogate.jsonl").write_text('{"text": "fine"}\n{"id": "a\\ud800", "text": "x"}\n')
+    (u / "surrogate-text.jsonl").write_text('{"text": "bad \\udc00 text"}\n')
+    (u / "deep.jsonl").write_text('{"text": "a", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    (u / "bigint.jsonl").write_text('{"id": ' + "9" * 5000 + ', "text": "a"}\n')
+    (u / "fdg-strings.json").write_text(json.dumps({"original": "abc", "sampled": "def"}))
+    (u / "fdg-objects.json").write_text(json.dumps({"original": {"a": 1}, "sampled": {"b": 2}}))
     (u / "gen.jsonl").write_text(jsonl([{"id": 0, "text": MACHINE[0]}]))
     (u / "gen.meta.json").write_text('{"status": "complete"}\n')
     os.mkfifo(u / "fifo.jsonl")  # reading it would wait for a writer forever
@@ -87,6 +93,8 @@ def user(tmp_path_factory) -> Path:
     base = '[human]\ncorpus = "human.jsonl"\n[[machine]]\ncorpus = "machine.jsonl"\n[[detectors]]\nname = "tfidf"\n'
     (u / "fraction.toml").write_text("[study]\ntest_fraction = 1.5\n" + base)
     (u / "fpr.toml").write_text("[study]\ntarget_fpr = 2\n" + base)
+    (u / "detectors-5.toml").write_text("detectors = 5\n" + base.split("[[detectors]]")[0])
+    (u / "name-5.toml").write_text(base.replace('name = "tfidf"', "name = 5"))
     (u / "bootstrap.toml").write_text("[study]\nbootstrap = 1000000000000\n" + base)
     (u / "bigint.toml").write_text("[study]\nseed = " + "9" * 5000 + "\n" + base)
     (u / "dtype.toml").write_text(base.replace('name = "tfidf"', 'name = "likelihood"\ndtype = "nope"'))
@@ -223,6 +231,18 @@ CLI = [
     ("score-out-dash", "score {u}/good.jsonl --detector {u}/det --out -", 2, "--out -: give a file name"),
     ("bloom-out-foreign-file", "bloom {u}/human.jsonl --out {u}/precious.txt", 2,
      "precious.txt: a file is there that is not an ovid Bloom filter; give --overwrite"),
+    ("score-lone-surrogate-id", "score {u}/surrogate.jsonl --detector {u}/det --out {o}/s.jsonl", 2,
+     "surrogate.jsonl:2: id holds a lone surrogate ('\\ud800' at character 1), not text"),
+    ("score-lone-surrogate-text", "score {u}/surrogate-text.jsonl --detector {u}/det --out {o}/s.csv", 2,
+     "surrogate-text.jsonl:1: text holds a lone surrogate"),
+    ("score-jsonl-deep", "score {u}/deep.jsonl --detector {u}/det --out {o}/s.jsonl", 2,
+     "deep.jsonl:1: invalid JSON (nested too deep)"),
+    ("score-jsonl-bigint", "score {u}/bigint.jsonl --detector {u}/det --out {o}/s.jsonl", 2,
+     "bigint.jsonl:1: an integer of 5000 digits (at most 30)"),
+    ("score-fdg-strings", "score {u}/fdg-strings.json --detector {u}/det --out {o}/s.jsonl", 2,
+     "fdg-strings.json: original must be a list of texts, got str"),
+    ("score-fdg-objects", "score {u}/fdg-objects.json --detector {u}/det --out {o}/s.jsonl", 2,
+     "fdg-objects.json: original must be a list of texts, got dict"),
     ("score-fifo", "score {u}/fifo.jsonl --detector {u}/det --out {o}/s.jsonl", 2,
      "fifo.jsonl: a named pipe (FIFO); ovid reads regular files and folders only"),
     ("score-device", "score {u}/zero.txt --detector {u}/det --out {o}/s.jsonl", 2, "zero.txt: a device; ovid reads"),
@@ -307,6 +327,9 @@ CLI = [
     # report
     ("report-test-fraction", "report {u}/fraction.toml --out {o}/r", 2, "[study].test_fraction must be in (0, 1), got 1.5"),
     ("report-target-fpr", "report {u}/fpr.toml --out {o}/r", 2, "[study].target_fpr must be in (0, 1), got 2"),
+    ("report-detectors-5", "report {u}/detectors-5.toml --out {o}/r", 2, "[[detectors]] must be an array of tables"),
+    ("report-detector-name-5", "report {u}/name-5.toml --out {o}/r", 2,
+     "[[detectors]][0].name must be a detector's name (a string), got int"),
     ("report-bootstrap-huge", "report {u}/bootstrap.toml --out {o}/r", 2,
      "[study].bootstrap must be in [0, 100000], got 1000000000000"),
     ("report-seed-5000-digits", "report {u}/bigint.toml --out {o}/r", 2, "bigint.toml: invalid TOML (Exceeds the limit"),
@@ -718,3 +741,17 @@ def test_validation_texts_that_are_also_training_texts_are_named(user, tmp_path,
     err = capsys.readouterr().err
     assert "warning: 2 of 12 validation texts are also training texts (e.g. " in err and "id h0" in err
     assert json.loads((tmp_path / "d" / "metrics.json").read_text())["validation_texts_also_in_training"] == 2
+
+
+def test_sidecars_nested_too_deep_are_not_ovids(user, tmp_path, capsys):
+    """A .meta.json beside an input or an output, 100k levels deep: treated as not ovid's, no traceback."""
+    deep = '{"format": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    corpus = tmp_path / "c.jsonl"
+    shutil.copy(user / "good.jsonl", corpus)
+    (tmp_path / "c.meta.json").write_text(deep)
+    assert run_ovid(["score", str(corpus), "--detector", str(user / "det"), "--out", str(tmp_path / "s.jsonl"),
+                     "--no-progress"]) == 0
+    capsys.readouterr()
+    assert run_ovid(["attack", str(user / "good.jsonl"), "--out", str(corpus), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "c.meta.json exists and is not the metadata of an attacked corpus" in err

@@ -375,11 +375,15 @@ def load_study(path: str | Path) -> StudyConfig:
     if generate is None and not machine:
         raise OvidError(f"{src}: no machine text: add a [generate] section or [[machine]] corpora")
     detectors = []
+    if not isinstance(raw.get("detectors", []), list):
+        raise OvidError(f"{src}: [[detectors]] must be an array of tables, got {type(raw['detectors']).__name__}")
     for i, d in enumerate(raw.get("detectors", [])):
         where = f"[[detectors]][{i}]"
         if not isinstance(d, dict) or "name" not in d:
             raise OvidError(f"{src}: {where}: missing required key 'name'")
         name = d["name"]
+        if not isinstance(name, str):
+            raise OvidError(f"{src}: {where}.name must be a detector's name (a string), got {type(name).__name__}")
         if isinstance(name, str) and name.startswith(SHIPPED_PREFIX):  # a shipped detector: used as it is
             try:
                 shipped_detector_path(name)
