@@ -56,6 +56,9 @@ def user(tmp_path_factory) -> Path:
     (u / "machine.jsonl").write_text(jsonl([{"text": t} for t in MACHINE]))
     (u / "precious.txt").write_text("my notes\n")
     shutil.copy(u / "good.jsonl", u / "good-copy.jsonl")
+    (u / "fakestudy").mkdir()  # the user's own folder, whose study.json is theirs
+    (u / "fakestudy" / "study.json").write_text('{"my": "own study"}\n')
+    (u / "fakestudy" / "thesis.txt").write_text("chapter one\n")
     (u / "surrogate.jsonl").write_text('{"text": "fine"}\n{"id": "a\\ud800", "text": "x"}\n')
     (u / "surrogate-text.jsonl").write_text('{"text": "bad \\udc00 text"}\n')
     (u / "deep.jsonl").write_text('{"text": "a", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
@@ -330,6 +333,8 @@ CLI = [
     ("report-detectors-5", "report {u}/detectors-5.toml --out {o}/r", 2, "[[detectors]] must be an array of tables"),
     ("report-detector-name-5", "report {u}/name-5.toml --out {o}/r", 2,
      "[[detectors]][0].name must be a detector's name (a string), got int"),
+    ("report-out-user-study-json", "report {u}/study.toml --out {u}/fakestudy", 2,
+     "fakestudy: folder exists and is not empty, and is not a folder of an ovid study"),
     ("report-bootstrap-huge", "report {u}/bootstrap.toml --out {o}/r", 2,
      "[study].bootstrap must be in [0, 100000], got 1000000000000"),
     ("report-seed-5000-digits", "report {u}/bigint.toml --out {o}/r", 2, "bigint.toml: invalid TOML (Exceeds the limit"),

@@ -41,8 +41,25 @@ say = logger("ovid report")
 STUDY_MARK = ".ovid-study"  # in a study's output folder from its first step: a rerun may resume it
 
 
+STUDY_MARK_TEXT = "ovid study\n"
+
+
 def is_study_folder(folder: Path) -> bool:
-    return (folder / STUDY_MARK).exists() or (folder / STUDY_JSON).exists()
+    """Whether ovid's study made `folder`, by what its files hold, not by their names alone: its
+    marker (written at the first step), or a study.json ovid wrote beside a tables/ folder."""
+    mark, record = folder / STUDY_MARK, folder / STUDY_JSON
+    try:
+        if mark.is_file() and not mark.is_symlink() and mark.stat().st_size < 64:
+            text = mark.read_text(encoding="utf-8")
+            if text == STUDY_MARK_TEXT or (text == "" and (folder / "tables").is_dir()):  # "": before markers had text
+                return True
+        if record.is_file() and not record.is_symlink() and (folder / "tables").is_dir() \
+                and record.stat().st_size < (64 << 20):
+            rec = json.loads(record.read_text(encoding="utf-8"))
+            return isinstance(rec, dict) and {"name", "created", "ovid_version"} <= rec.keys()
+    except (OSError, ValueError, RecursionError):
+        return False
+    return False
 
 
 def write_table(out: Path, name: str, df: pd.DataFrame) -> None:
@@ -64,7 +81,7 @@ def run_study(study_path: str | Path, out_dir: str | Path, progress: bool = True
               *((cfg.memorization.reference or []) if cfg.memorization else [])]
     out = check_output_dir(out_dir, inputs=inputs, ours=is_study_folder, what="of an ovid study")
     (out / "tables").mkdir(parents=True, exist_ok=True)
-    (out / STUDY_MARK).touch()
+    (out / STUDY_MARK).write_text(STUDY_MARK_TEXT, encoding="utf-8")
     cache = out / "cache"
     timings: dict[str, float] = {}
     human = read_human(cfg)
