@@ -13,6 +13,11 @@ from .watermark_options import NAMES as WATERMARK_NAMES
 OPTION_NAMES = {"strategy": "decoding", **WATERMARK_NAMES}  # settings whose CLI option has another name
 
 
+def one_line(message: str) -> str:
+    """A message as one line, whatever it quotes (a file name may hold a line break)."""
+    return message.strip().replace("\r", "\\r").replace("\n", "\\n")
+
+
 def run(command: typer.Typer, args: list[str], prog: str) -> int:
     """Run a CLI and turn every user-facing failure into one line on stderr and exit code 2:
     ovid's own errors, settings out of range (named as their option) and click's usage errors."""
@@ -20,14 +25,14 @@ def run(command: typer.Typer, args: list[str], prog: str) -> int:
         code = command(args=args, prog_name=prog, standalone_mode=False)
     except SettingError as e:
         option = e.option or f"--{OPTION_NAMES.get(e.field, e.field).replace('_', '-')}"
-        typer.echo(f"error: {option} {e.problem}", err=True)
+        typer.echo(one_line(f"error: {option} {e.problem}"), err=True)
         return 2
     except OvidError as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(one_line(f"error: {e}"), err=True)
         return 2
     except OSError as e:  # the system refused (disk full, a file vanished): still one line
         where = f"{e.filename}: " if e.filename else ""
-        typer.echo(f"error: {where}{e.strerror or e}", err=True)
+        typer.echo(one_line(f"error: {where}{e.strerror or e}"), err=True)
         return 1
     except TyperException as e:  # click's usage errors (unknown option, missing argument): exit code 2
         message = e.format_message() if hasattr(e, "format_message") else "aborted"

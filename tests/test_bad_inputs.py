@@ -760,3 +760,11 @@ def test_sidecars_nested_too_deep_are_not_ovids(user, tmp_path, capsys):
     assert run_ovid(["attack", str(user / "good.jsonl"), "--out", str(corpus), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "c.meta.json exists and is not the metadata of an attacked corpus" in err
+
+
+def test_a_file_name_with_a_line_break_is_still_one_line(user, tmp_path, capsys):
+    odd = tmp_path / "two\nlines.jsonl"
+    odd.write_text('{"text": "fine"}\n{"text": 5}\n')
+    assert run_ovid(["score", str(odd), "--detector", str(user / "det"), "--out", str(tmp_path / "s.jsonl")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "two\\nlines.jsonl:2: expected an object with a string 'text'" in err
