@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ovid.corpus import read_corpora
+from ovid.corpus import check_sources, read_corpora
 from ovid.errors import OvidError
 from ovid.paths import check_output_file
 from ovid.ray_tasks import RaySettings, check_ray_only
@@ -46,6 +46,7 @@ def score_files(job: ScoreJob) -> str:
         raise OvidError("no corpus given to score")
     if job.engine == "ray":
         return score_files_on_ray(job)
+    check_sources(job.files)
     out = check_output_file(job.out, inputs=[*job.files, *([job.detector] if Path(job.detector).is_dir() else [])],
                             overwrite=job.overwrite, ours=is_score_file, what="a file of ovid's scores")
     det = resolve_detector(job.detector, job.params)

@@ -204,6 +204,8 @@ def check_sources(sources: Iterable[str | os.PathLike]) -> None:
     for src in map(str, sources):
         if src.startswith("ovid:") and src not in BUILTIN:
             raise CorpusError(f"{src}: no such built-in corpus (there is {', '.join(BUILTIN)})")
+        if src.startswith("hf:") and not src[3:].partition(":")[0].strip("/ "):
+            raise CorpusError(f"{src}: name a Hugging Face dataset (hf:NAME or hf:NAME:SPLIT)")
         if not src.startswith(("ovid:", "hf:")):
             check_regular_file(src)
 

@@ -115,6 +115,17 @@ def family_members(family: str) -> list[str]:
     return [s.name for s in sorted(members, key=lambda s: s.params or 0)]
 
 
+def _model_config(path: Path) -> bool:
+    """Whether `path` is a model's config.json (a JSON object naming its model_type)."""
+    try:
+        if not path.is_file() or path.stat().st_size > (16 << 20):
+            return False
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(cfg, dict) and isinstance(cfg.get("model_type"), str)
+
+
 def resolve(name: str) -> ModelSpec:
     """A registry name, a local folder, a .gguf file, or any other Hub id -> ModelSpec."""
     if name in REGISTRY:
@@ -123,11 +134,16 @@ def resolve(name: str) -> ModelSpec:
     if path.suffix == ".gguf" and path.is_file():
         return ModelSpec(name, "causal", locate=lambda: (str(path.parent), path.name))
     if path.is_dir():
+        if not any(path.glob("*.gguf")) and not _model_config(path / "config.json"):
+            raise ModelUnavailable(f"model path {name!r} is a folder without a model (no config.json with a "
+                                   "model_type)")
         # a folder saved by ovid (e.g. the memorised control) says which token starts a document
         extra = saved_model_info(path)
         return ModelSpec(name, "causal", params=extra.get("params"),
                          document_token=extra.get("document_token"),
                          locate=lambda: (str(path), None))
+    if path.exists():
+        raise ModelUnavailable(f"model path {name!r} is not a model (a folder with config.json, or a .gguf file)")
     if path.suffix == ".gguf" or name.startswith(("/", "./", "../")):
         raise ModelUnavailable(f"model path {name!r} does not exist")
     return ModelSpec(name, "causal", hub_id=name)

@@ -246,6 +246,11 @@ CLI = [
      "fdg-strings.json: original must be a list of texts, got str"),
     ("score-fdg-objects", "score {u}/fdg-objects.json --detector {u}/det --out {o}/s.jsonl", 2,
      "fdg-objects.json: original must be a list of texts, got dict"),
+    ("score-hf-empty", "score hf: --detector {u}/det --out {o}/s.jsonl", 2, "hf:: name a Hugging Face dataset"),
+    ("score-model-folder-not-model", "score {u}/good.jsonl --detector likelihood --model {u}/notes --out {o}/s.jsonl", 2,
+     "is a folder without a model (no config.json with a model_type)"),
+    ("score-model-file-not-model", "score {u}/good.jsonl --detector likelihood --model {u}/precious.txt --out "
+     "{o}/s.jsonl", 2, "precious.txt' is not a model"),
     ("score-fifo", "score {u}/fifo.jsonl --detector {u}/det --out {o}/s.jsonl", 2,
      "fifo.jsonl: a named pipe (FIFO); ovid reads regular files and folders only"),
     ("score-device", "score {u}/zero.txt --detector {u}/det --out {o}/s.jsonl", 2, "zero.txt: a device; ovid reads"),
