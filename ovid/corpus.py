@@ -107,7 +107,7 @@ def read_jsonl(path: str | os.PathLike, label: int | None = None, encoding: str 
 def read_fastdetectgpt(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:
     """The Fast-DetectGPT data JSON: paired human `original` and machine `sampled` texts."""
     path = Path(path)
-    obj = load_json(read_text(path, encoding), str(path))
+    obj = load_json(read_text(path, encoding), str(path), whole_file=True)
     if not isinstance(obj, dict) or not {"original", "sampled"} <= obj.keys():
         raise CorpusError(f"{path}: expected a JSON object with 'original' and 'sampled' lists")
     for key in ("original", "sampled"):

@@ -47,13 +47,14 @@ def check_value(obj: Any, where: str) -> None:
             stack.extend((v, path + [i], depth + 1) for i, v in enumerate(node))
 
 
-def load_json(text: str, where: str) -> Any:
-    """`text` parsed and checked; `where` ("FILE:LINE" or "FILE") prefixes every error."""
+def load_json(text: str, where: str, whole_file: bool = False) -> Any:
+    """`text` parsed and checked; `where` ("FILE:LINE", or "FILE" for a `whole_file`, whose
+    syntax errors then name the line) prefixes every error."""
     try:
         obj = json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as e:
-        at = f"column {e.colno}" if e.lineno == 1 else f"line {e.lineno} column {e.colno}"
-        raise CorpusError(f"{where}: invalid JSON ({e.msg} at {at})") from None
+        at = f"{where}:{e.lineno}" if whole_file else where
+        raise CorpusError(f"{at}: invalid JSON ({e.msg} at column {e.colno})") from None
     except RecursionError:
         raise CorpusError(f"{where}: invalid JSON (nested too deep)") from None
     except CorpusError as e:
