@@ -317,7 +317,8 @@ def main() -> None:
     summary = {
         "chosen": best.name, "candidate": best.__dict__, "pool_layers": best.pool_layers, "model": MODEL,
         "choice": choice, "threshold": threshold, "calibration": calibration["calibration"],
-        "held_out_fpr_by_domain": per_domain, "fairness": fairness, "held_out_tpr_by_generator": caught, "leave_one_domain_out": lodo,
+        "held_out_fpr_by_domain": per_domain, "fairness": fairness, "held_out_tpr_by_generator": caught,
+        "leave_one_domain_out": lodo,
         **tables, "gpt2_era_files": gpt2_rows, "gpt2_era_mean_auroc": float(np.mean(list(gpt2_rows.values()))),
         "gpt2_era_mean_auroc_ten_statistics": float(np.mean(list(stats_gpt2.values()))),
         "short_texts_files": short_rows, "short_texts_mean_auroc": float(np.mean(list(short_rows.values()))),

@@ -116,7 +116,8 @@ def score_files_on_ray(job) -> str:
     inputs = [*job.files, *([job.detector] if Path(job.detector).is_dir() else [])]
     check_sources(job.files)
     if gathered:
-        check_output_file(out, inputs=inputs, overwrite=job.overwrite, ours=is_score_file, what="a file of ovid's scores")
+        check_output_file(out, inputs=inputs, overwrite=job.overwrite, ours=is_score_file,
+                          what="a file of ovid's scores")
     folder = Path(str(out) + ".parts") if gathered else out
     check_output_dir(folder, inputs=inputs, ours=lambda p: _read_manifest(p) is not None,
                      what="of ovid score shards")

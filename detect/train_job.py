@@ -269,7 +269,8 @@ def train_detector(job: TrainJob) -> dict:
                "validation_fpr_by_domain": fpr_by_group(vscores[vlab == 0], np.array(vdomains)[vlab == 0],
                                                         det.threshold_),
                "calibration_fpr_by_domain": det.calibration_.get("fpr_by_domain"),
-               "n_train": len(train), "n_valid": len(valid), "validation_texts_also_in_training": overlap["n"], "seconds": round(time.perf_counter() - t0, 1),
+               "n_train": len(train), "n_valid": len(valid), "validation_texts_also_in_training": overlap["n"],
+               "seconds": round(time.perf_counter() - t0, 1),
                "train_state": getattr(det, "train_state_", None)}
     det.provenance_ = {"train": job.train, "human": job.human, "machine": job.machine, "valid": job.valid,
                        "max_texts": job.max_texts, "seed": job.seed, "n_train": len(train), "n_valid": len(valid),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from ovid.settings import MAX_NEW_TOKENS, MAX_SAMPLES, SettingError, at_least, check_settings, dtype_check, fraction, one_of, positive, seed_range, setting
+from ovid.settings import (MAX_NEW_TOKENS, MAX_SAMPLES, SettingError, at_least, check_settings, dtype_check, fraction,
+                           one_of, positive, seed_range, setting)
 from ovid.watermark.config import WatermarkConfig
 
 Strategy = Literal["pure", "top-k", "top-p", "temperature"]
