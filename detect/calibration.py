@@ -23,6 +23,21 @@ def fit_calibration(scores: np.ndarray, labels: np.ndarray, method: str = "platt
     raise InputValueError(f"unknown calibration method {method!r}; choose platt or isotonic")
 
 
+def calibration_ok(cal: dict) -> bool:
+    """Whether a saved calibration has the form fit_calibration writes (finite numbers, x and y
+    of one length with x non-decreasing), so a hand-edited config.json fails on load, not on use."""
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+    if cal.get("method") == "platt":
+        return number(cal.get("coef")) and number(cal.get("intercept"))
+    if cal.get("method") == "isotonic":
+        x, y = cal.get("x"), cal.get("y")
+        return (isinstance(x, list) and isinstance(y, list) and 0 < len(x) == len(y)
+                and all(map(number, x + y)) and all(a <= b for a, b in zip(x, x[1:])))
+    return False
+
+
 def apply_calibration(cal: dict, scores: np.ndarray) -> np.ndarray:
     """P(machine) for each score."""
     scores = np.asarray(scores, dtype=np.float64)

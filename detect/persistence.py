@@ -150,6 +150,11 @@ def check_config(folder: Path, config: dict) -> type:
                                 and isinstance(cal.get("calibration"), dict)
                                 and cal["calibration"].get("method") in CALIBRATIONS):
         raise OvidError(f"{path}: calibration is not of the form ovid saves (threshold, calibration.method)")
+    from .calibration import calibration_ok  # here: importing ovid loads no scikit-learn
+
+    if cal is not None and not calibration_ok(cal["calibration"]):
+        raise OvidError(f"{path}: calibration.calibration is not of the form ovid saves ({cal['calibration']['method']}: "
+                        "platt needs numbers coef and intercept; isotonic, lists x and y of numbers, x increasing)")
     if isinstance(cal, dict) and "distributions" in cal and not distributions_ok(cal["distributions"]):
         raise OvidError(f"{path}: calibration.distributions must hold edges (n + 1 increasing numbers) and "
                         "human and machine counts (n each)")

@@ -115,6 +115,7 @@ def user(tmp_path_factory) -> Path:
         "det-bad-distributions": lambda c: c["calibration"].update(distributions={"edges": [1, 0], "human": [3],
                                                                                   "machine": [1]}),
         "det-newer": lambda c: c.update(ovid_version="99.0.0"),
+        "det-coef-string": lambda c: c["calibration"]["calibration"].update(coef="x"),
     }.items():
         shutil.copytree(u / "det", u / name)
         cfg = json.loads((u / name / "config.json").read_text())
@@ -260,6 +261,8 @@ CLI = [
     ("det-not-json", "score {u}/good.jsonl --detector {u}/det-not-json --out {o}/s.jsonl", 2, "not valid JSON"),
     ("det-deep", "score {u}/good.jsonl --detector {u}/det-deep --out {o}/s.jsonl", 2, "not valid JSON (nested too deep)"),
     ("det-bigint", "score {u}/good.jsonl --detector {u}/det-bigint --out {o}/s.jsonl", 2, "not valid JSON (Exceeds"),
+    ("det-coef-string", "score {u}/good.jsonl --detector {u}/det-coef-string --out {o}/s.jsonl", 2,
+     "calibration.calibration is not of the form ovid saves (platt: platt needs numbers coef and intercept"),
     ("det-newer", "score {u}/good.jsonl --detector {u}/det-newer --out {o}/s.jsonl", 2,
      "saved by ovid 99.0.0, newer than this ovid"),
     ("det-linked-state", "score {u}/good.jsonl --detector {u}/det-linked-state --out {o}/s.jsonl", 2,
