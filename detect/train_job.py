@@ -86,7 +86,7 @@ class TrainJob:
     def staging(self) -> Path:
         """Where training writes (checkpoints, log) until the detector is saved and moved to
         --out, so a replaced detector stays whole until its successor is complete."""
-        out = Path(os.path.abspath(self.out))
+        out = Path(os.path.realpath(self.out))  # beside the folder a link points to: one rename moves it
         return out.with_name(f".{out.name}.training")
 
 
@@ -213,7 +213,7 @@ def train_detector(job: TrainJob) -> dict:
     """Run the job; returns its metrics (also written to OUT/metrics.json)."""
     t0 = time.perf_counter()
     cls = check_job(job)
-    out, stage = Path(job.out), job.staging
+    out, stage = Path(os.path.realpath(job.out)), job.staging  # a link to a detector folder: replace what it names
     recs = labelled_records(job.train, job.human, job.machine, job.encoding)
     if not recs:
         raise OvidError("no training texts: give --train, or --human and --machine")

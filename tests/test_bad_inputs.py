@@ -776,3 +776,16 @@ def test_a_file_name_with_a_line_break_is_still_one_line(user, tmp_path, capsys)
     assert run_ovid(["score", str(odd), "--detector", str(user / "det"), "--out", str(tmp_path / "s.jsonl")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "two\\nlines.jsonl:2: expected an object with a string 'text'" in err
+
+
+def test_overwrite_through_a_link_replaces_the_detector_it_names(user, tmp_path):
+    real = tmp_path / "detectors" / "current"
+    real.parent.mkdir()
+    shutil.copytree(user / "det", real)
+    link = tmp_path / "det-link"
+    link.symlink_to(real, target_is_directory=True)
+    assert run_ovid(["train", "--detector", "tfidf", "--train", str(user / "good.jsonl"), "--out", str(link),
+                     "--overwrite", "--no-progress"]) == 0
+    assert link.is_symlink() and (real / "metrics.json").is_file()  # the new detector, where the link points
+    assert sorted(p.name for p in real.parent.iterdir()) == ["current"]  # no staging folder stranded
+    assert load_detector(link).score(HUMAN).shape == (4,)
