@@ -6,12 +6,13 @@ an XSum article (from the shared Fast-DetectGPT data), in headless Chromium.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
 
 from bench_serve import DATA, Server
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "serve-page.png"
@@ -29,7 +30,8 @@ def main() -> None:
             page.wait_for_selector("#detector option", state="attached")
             page.fill("#text", text)
             page.click("#check")
-            page.wait_for_function("document.getElementById('status').textContent.startsWith('Done')", timeout=300_000)
+            # a locator, not wait_for_function: the page's Content-Security-Policy refuses evaluated strings
+            expect(page.locator("#status")).to_have_text(re.compile(r"^Done"), timeout=300_000)
             OUT.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(OUT), full_page=True)
             print(f"{OUT}: verdict {page.text_content('#verdict')!r}", file=sys.stderr)
