@@ -15,7 +15,7 @@ from tqdm import tqdm
 from ovid.atomic import write_json
 from ovid.corpus import append_jsonl, check_sources, meta_path, read_corpus, record_domain, repair_jsonl
 from ovid.errors import CorpusError, OvidError
-from ovid.paths import check_output_file
+from ovid.paths import check_output_file, left_as_found_on_failure, missing_top
 from ovid.version import __version__
 
 from .config import AttackConfig
@@ -87,7 +87,17 @@ def attack_corpus(config: AttackConfig, source: str, out: str | Path, progress: 
     n = len(records) * len(config.attacks)
     started = _check_resumable(out, _meta(config, source, n, 0, "running", "")) \
         or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    made = missing_top(out.parent)
+    # a failure before the first row (a model that will not load) leaves no empty corpus or
+    # "running" metadata behind; one after it leaves them, to resume from
+    with left_as_found_on_failure(*made, out, meta_path(out),
+                                  holds_work=lambda: out.exists() and out.stat().st_size > 0):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return _attack_all(config, source, out, records, n, started, progress)
+
+
+def _attack_all(config: AttackConfig, source: str, out: Path, records: list, n: int, started: str,
+                progress: bool) -> tuple[Path, dict]:
     done = repair_jsonl(out)
     write_json(meta_path(out), _meta(config, source, n, done, "running", started))
     lm = AttackLM(config.attack_model, config.dtype)

@@ -18,7 +18,7 @@ from ovid.atomic import write_json
 from ovid.corpus import append_jsonl, check_sources, meta_path, repair_jsonl
 from ovid.errors import OvidError
 from ovid.models import document_token_id, load_tokenizer, model_vocab_size, resolve
-from ovid.paths import check_output_file
+from ovid.paths import check_output_file, left_as_found_on_failure, missing_top
 from ovid.ray_tasks import RaySettings, import_ray
 from ovid.version import __version__
 
@@ -97,7 +97,16 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
     check_sources([config.prompts] if config.prompts else [])
     if ray.engine == "ray":
         import_ray()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    made = missing_top(out.parent)
+    # a failure before the first sample (a model that will not load) leaves no empty corpus,
+    # "running" metadata or new folder behind; one after it leaves them, to resume from
+    with left_as_found_on_failure(*made, out, meta_path(out),
+                                  holds_work=lambda: out.exists() and out.stat().st_size > 0):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return _sample_all(config, out, progress, ray)
+
+
+def _sample_all(config: GenerationConfig, out: Path, progress: bool, ray: RaySettings) -> tuple[Path, dict]:
     before = _check_resumable(out, config)
     started = (before or {}).get("started") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     if out.exists() and not meta_path(out).exists():

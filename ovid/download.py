@@ -17,7 +17,7 @@ from urllib.request import Request, urlopen
 from tqdm import tqdm
 
 from ovid.errors import DownloadError
-from ovid.paths import check_output_dir
+from ovid.paths import check_output_dir, left_as_found_on_failure, missing_top
 
 DEFAULT_BASE_URL = "https://openaipublic.azureedge.net/gpt-2/output-dataset/v1"
 DATASETS = (
@@ -124,11 +124,14 @@ def download_gpt2_output(names: Sequence[str], splits: Sequence[str], out_dir: P
         raise DownloadError(f"unknown split(s) {', '.join(bad)}; valid splits: {', '.join(SPLITS)}")
     out_dir = check_output_dir(out_dir, option="--out-dir", ours=_holds_only_downloads,
                                what="of gpt-2-output-dataset files")
-    out_dir.mkdir(parents=True, exist_ok=True)
     base = base_url.rstrip("/")
     paths = []
-    for name in names:
-        for split in splits:
-            fname = f"{name}.{split}.jsonl"
-            paths.append(download_file(f"{base}/{fname}", out_dir / fname, progress=progress))
+    # a failure before a byte arrived leaves no empty folder; a .part file stays to resume from
+    with left_as_found_on_failure(*(missing_top(out_dir) or [out_dir]),
+                                  holds_work=lambda: any(p.stat().st_size for p in out_dir.glob("*"))):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            for split in splits:
+                fname = f"{name}.{split}.jsonl"
+                paths.append(download_file(f"{base}/{fname}", out_dir / fname, progress=progress))
     return paths

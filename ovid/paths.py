@@ -5,9 +5,11 @@ the option and the path."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from .errors import OutputError
 
@@ -87,3 +89,50 @@ def check_output_dir(out: str | os.PathLike, *, inputs: Iterable[str | os.PathLi
                           f"give a new or empty folder")
     check_writable(path, option, out)
     return path
+
+
+def _entries(path: Path) -> set[str] | None:
+    """The names in a folder, or None where nothing is (a file counts as one entry, itself)."""
+    if path.is_dir() and not path.is_symlink():
+        return {p.name for p in path.iterdir()}
+    return set() if os.path.lexists(path) else None
+
+
+@contextmanager
+def left_as_found_on_failure(*paths: Path, holds_work: Callable[[], bool]) -> Iterator[None]:
+    """A job's outputs (files or folders) as a failure finds them: if the job stops before
+    `holds_work()` (work a rerun would resume from), what this run created among `paths` goes,
+    and what was there before stays. A failure after work was saved leaves it, to resume."""
+    before = {p: _entries(p) for p in paths}
+    try:
+        yield
+    except BaseException:
+        try:
+            if not holds_work():
+                for p in reversed(paths):
+                    _remove_new(p, before[p])
+        except OSError:
+            pass  # cleaning up must never hide the error that stopped the job
+        raise
+
+
+def missing_top(folder: Path) -> list[Path]:
+    """[the highest folder at or above `folder` that does not exist yet], or [] if it exists:
+    what making `folder` would create, for left_as_found_on_failure."""
+    at = Path(os.path.abspath(folder))
+    if at.exists():
+        return []
+    while not at.parent.exists():
+        at = at.parent
+    return [at]
+
+
+def _remove_new(path: Path, before: set[str] | None) -> None:
+    if before is None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            path.unlink()
+    elif path.is_dir() and not path.is_symlink():
+        for name in {p.name for p in path.iterdir()} - before:
+            _remove_new(path / name, None)

@@ -55,13 +55,16 @@ def read_human(cfg: StudyConfig) -> list[Record]:
     return out
 
 
+PROMPTS = "prompts.jsonl"  # rebuilt from the human corpus by every run: no work to resume
+
+
 def prompt_file(root: Path, section, human: list[Record]) -> Path:
     """ROOT/gen-HASH/prompts.jsonl holding the human texts that prompt a section's samples; the
     folder is named by a hash of the section's settings and the prompts, so a changed section
     never resumes an old file."""
     folder = root / f"gen-{digest([dataclasses.asdict(section), texts(human)])}"
     folder.mkdir(parents=True, exist_ok=True)
-    prompts = folder / "prompts.jsonl"
+    prompts = folder / PROMPTS
     if not prompts.exists():
         append_jsonl(prompts, [{"id": r.id, "text": r.text, "label": 0} for r in human])
     return prompts

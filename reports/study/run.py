@@ -22,14 +22,14 @@ from ovid.atomic import atomic_open, write_json
 from ovid.corpus import record_domain
 from ovid.hashing import sha256_file
 from ovid.log import logger
-from ovid.paths import check_output_dir
+from ovid.paths import check_output_dir, left_as_found_on_failure, missing_top
 from ovid.version import __version__
 
 from ..memorization.study import memorization_tables
 from ..render import render_report
 from ..schema import GLTR_EXAMPLES, STUDY_JSON
 from .config import StudyConfig, load_study
-from .corpora import Corpus, existing_corpora, generate_corpora, make_split, read_human, shown_path
+from .corpora import PROMPTS, Corpus, existing_corpora, generate_corpora, make_split, read_human, shown_path
 from .detection import cross_size_table, detection_tables, fpr_domain_table, gltr_examples, length_table, summary_table
 from .detectors import build_detector, detector_slug, train_texts, trained_on
 from .robustness import robustness_table
@@ -80,6 +80,17 @@ def run_study(study_path: str | Path, out_dir: str | Path, progress: bool = True
     inputs = [cfg.source, *cfg.human.corpus, *(m.corpus for m in cfg.machine),
               *((cfg.memorization.reference or []) if cfg.memorization else [])]
     out = check_output_dir(out_dir, inputs=inputs, ours=is_study_folder, what="of an ovid study")
+    with left_as_found_on_failure(*(missing_top(out) or [out]), holds_work=lambda: saved_work(out)):
+        return _run(cfg, out, progress)
+
+
+def saved_work(out: Path) -> bool:
+    """Whether a study folder holds any file a rerun resumes from (its marker and the prompt
+    files every run rebuilds are none)."""
+    return any(p.is_file() and p.name not in (STUDY_MARK, PROMPTS) for p in out.rglob("*"))
+
+
+def _run(cfg: StudyConfig, out: Path, progress: bool) -> Path:
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / STUDY_MARK).write_text(STUDY_MARK_TEXT, encoding="utf-8")
     cache = out / "cache"
