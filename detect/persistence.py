@@ -267,6 +267,45 @@ def load_skops(path: Path):
     if untrusted:
         raise OvidError(f"{path}: refusing to load untrusted types {', '.join(untrusted)}")
     try:
-        return sio.load(path, trusted=sorted({kind for _, kind in nodes}))
+        obj = sio.load(path, trusted=sorted({kind for _, kind in nodes}))
     except Exception as e:  # passed ovid's lists, yet skops cannot build it: still one line
         raise OvidError(f"{path}: cannot load ({type(e).__name__}: {str(e)[:200]})") from None
+    problem = shape_problem(obj)
+    if problem:
+        raise OvidError(f"{path}: {problem}; the file was edited or is not one ovid saved")
+    return obj
+
+
+def shape_problem(obj) -> str | None:
+    """What disagrees among a fitted scikit-learn object's learned arrays (a pipeline step's
+    width against the step before it, coef_ against n_features_in_ and intercept_), or None:
+    a file whose hash was remade after an edit fails here, not deep inside numpy on first use."""
+    import numpy as np
+
+    steps = [step for _, step in obj.steps] if hasattr(obj, "steps") else [obj]
+    width = None
+    for est in steps:
+        name = type(est).__name__
+        n_in = getattr(est, "n_features_in_", None)
+        if width is not None and n_in is not None and n_in != width:
+            return f"{name} expects {n_in} features but the step before it gives {width}"
+        for attr in ("coef_", "mean_", "scale_", "var_"):
+            a = getattr(est, attr, None)
+            if isinstance(a, np.ndarray) and n_in is not None and (a.ndim == 0 or a.shape[-1] != n_in):
+                return f"{name}.{attr} has shape {a.shape}, not one row of {n_in} features"
+        coef, intercept = getattr(est, "coef_", None), getattr(est, "intercept_", None)
+        if isinstance(coef, np.ndarray) and isinstance(intercept, np.ndarray) and coef.ndim == 2 \
+                and intercept.shape != (coef.shape[0],):
+            return f"{name}.intercept_ has shape {intercept.shape} for a coef_ of shape {coef.shape}"
+        vocab, idf = getattr(est, "vocabulary_", None), getattr(est, "idf_", None)
+        if isinstance(vocab, dict):
+            if isinstance(idf, np.ndarray) and idf.shape != (len(vocab),):
+                return f"{name}.idf_ has shape {idf.shape} for a vocabulary of {len(vocab)}"
+            if vocab and (sorted(vocab.values()) != list(range(len(vocab)))):
+                return f"{name}.vocabulary_ does not number its terms 0..{len(vocab) - 1}"
+            width = len(vocab)
+        elif isinstance(getattr(est, "mean_", None), np.ndarray) and n_in is not None:
+            width = n_in  # a scaler keeps the width
+        else:
+            width = None
+    return None
