@@ -67,7 +67,7 @@ class HostAndHeaders:
         host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
         name = host_name(host)
         if not host_allowed(name, self.allowed):
-            body = json.dumps({"error": f"Host {host[:100]!r} is not a name this service answers to "
+            body = json.dumps({"error": f"Host: {host[:100]!r} is not a name this service answers to "
                                "(ovid serve --allowed-host NAME adds one)", "field": "Host"}).encode()
             await with_headers({"type": "http.response.start", "status": 400,
                                 "headers": [(b"content-type", b"application/json"),

@@ -102,6 +102,8 @@ def user(tmp_path_factory) -> Path:
     (u / "bigint.toml").write_text("[study]\nseed = " + "9" * 5000 + "\n" + base)
     (u / "dtype.toml").write_text(base.replace('name = "tfidf"', 'name = "likelihood"\ndtype = "nope"'))
     (u / "study.toml").write_text(base)
+    (u / "gen-not-a-model.toml").write_text(f'[human]\ncorpus = "human.jsonl"\n[generate]\nmodels = ["{u / "notes"}"]\n'
+                                            '[[detectors]]\nname = "tfidf"\n')
     det = make_detector("tfidf").fit(TRAIN_TEXT[:10] + HUMAN * 3, [1] * 10 + [0] * 12)
     det.save(u / "det")
     for name, edit in {
@@ -134,6 +136,17 @@ def user(tmp_path_factory) -> Path:
     shutil.copy(u / "det" / "model.skops", u / "elsewhere.skops")
     (u / "det-linked-state" / "model.skops").unlink()
     (u / "det-linked-state" / "model.skops").symlink_to(u / "elsewhere.skops")
+    import numpy as np
+    import skops.io as sio
+
+    shutil.copytree(u / "det", u / "det-coef-shape")  # an edited model whose hash was remade to match
+    state = u / "det-coef-shape" / "model.skops"
+    model = sio.load(state, trusted=sio.get_untrusted_types(file=state))
+    model.named_steps["lr"].coef_ = np.zeros((1, 3))
+    sio.dump(model, state)
+    cfg = json.loads((u / "det-coef-shape" / "config.json").read_text())
+    cfg["files"]["model.skops"] = hashlib.sha256(state.read_bytes()).hexdigest()
+    (u / "det-coef-shape" / "config.json").write_text(json.dumps(cfg))
     return u
 
 
@@ -267,6 +280,8 @@ CLI = [
      "saved by ovid 99.0.0, newer than this ovid"),
     ("det-linked-state", "score {u}/good.jsonl --detector {u}/det-linked-state --out {o}/s.jsonl", 2,
      "det-linked-state/model.skops: a symbolic link; a detector's state files must be its own regular files"),
+    ("det-coef-shape", "score {u}/good.jsonl --detector {u}/det-coef-shape --out {o}/s.jsonl", 2,
+     "model.skops: LogisticRegression.coef_ has shape (1, 3), not one row of"),
     ("det-not-a-detector", "score {u}/good.jsonl --detector {u}/notes --out {o}/s.jsonl", 2, "not an ovid detector"),
     # generate
     ("gen-decoding", "generate -n 2 --decoding beam --out {o}/g.jsonl", 2, "--decoding must be one of pure"),
@@ -370,6 +385,13 @@ CLI = [
      "mine.meta.json exists and is not the metadata of an attacked corpus"),
     ("train-normalize", "train --detector tfidf --normalize lower --train {u}/good.jsonl --out {o}/d", 2,
      "normalize must be one of none, repair, fold, got 'lower'"),
+    # a failure before any work is saved leaves nothing behind: no folder, empty corpus or "running" metadata
+    ("attack-model-fails", "attack {u}/good.jsonl --attack misspelling --attack-model {u}/notes --no-progress "
+     "--out {o}/new/a.jsonl", 2, "is a folder without a model"),
+    ("generate-model-fails", "generate -n 1 --model {u}/notes --no-progress --out {o}/new/g.jsonl", 2,
+     "is a folder without a model"),
+    ("report-model-fails", "report {u}/gen-not-a-model.toml --no-progress --out {o}/new/study", 2,
+     "is a folder without a model"),
     # download
     ("download-unknown-dataset", "download --dataset webtxt --out-dir {o}/dl", 2, "unknown dataset(s) webtxt"),
     ("download-unknown-split", "download --dataset webtext --split dev --out-dir {o}/dl", 2, "unknown split(s) dev"),
@@ -640,6 +662,12 @@ HTTP = [
     ("tokens-body-too-large", "POST", "/v1/tokens", b'{"text": "' + b"y" * 6000 + b'"}', 413, "body", "over 5000"),
     ("tokens-no-lm", "POST", "/v1/tokens", {"text": "a text", "detector": "TFIDF"}, 422, "detector",
      "reads no language model's ranks"),
+    # DNS rebinding: a page elsewhere that points its own name at 127.0.0.1 sends its own Host
+    ("host-foreign", "GET", "/v1/detectors", ("Host", "evil.example"), 400, "Host", "not a name this service answers"),
+    ("host-foreign-port", "POST", "/v1/score", ("Host", "evil.example:8000"), 400, "Host", "--allowed-host"),
+    ("host-suffix", "GET", "/", ("Host", "127.0.0.1.evil.example"), 400, "Host", "--allowed-host"),
+    ("host-empty", "GET", "/healthz", ("Host", ""), 400, "Host", "--allowed-host"),
+    ("docs-off", "GET", "/docs", None, 404, None, "Not Found"),
     ("score-get", "GET", "/v1/score", None, 405, None, "Method Not Allowed"),
     ("unknown-path", "GET", "/v2/score", None, 404, None, "Not Found"),
 ]
@@ -662,7 +690,9 @@ def test_http_bad_input(service_api, case, method, path, body, status, field, fr
     client, detectors = service_api
     if isinstance(body, dict) and body.get("detector") == "TFIDF":
         body = {**body, "detector": detectors["tfidf"]}
-    if body == b"BAD-LENGTH":  # a Content-Length that is not a number, sent as raw ASGI
+    if isinstance(body, tuple):  # a header of its own
+        r = client.request(method, path, headers=dict([body]))
+    elif body == b"BAD-LENGTH":  # a Content-Length that is not a number, sent as raw ASGI
         r = client.request(method, path, content=b"{}", headers={"content-type": "application/json",
                                                                  "content-length": "ten"})
     elif isinstance(body, bytes):
@@ -676,6 +706,7 @@ def test_http_bad_input(service_api, case, method, path, body, status, field, fr
     assert got["field"] == field and fragment in got["error"]
     if field:
         assert got["error"].startswith(f"{field}: ")
+    assert r.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert client.get("/healthz").json()["status"] == "ok"  # still up
 
 
@@ -789,3 +820,54 @@ def test_overwrite_through_a_link_replaces_the_detector_it_names(user, tmp_path)
     assert link.is_symlink() and (real / "metrics.json").is_file()  # the new detector, where the link points
     assert sorted(p.name for p in real.parent.iterdir()) == ["current"]  # no staging folder stranded
     assert load_detector(link).score(HUMAN).shape == (4,)
+
+
+def test_a_download_that_gets_nothing_leaves_no_folder(tmp_path):
+    import socket
+
+    from ovid.download import download_gpt2_output
+    from ovid.errors import DownloadError
+
+    with socket.socket() as s:  # a port nothing listens on: the connection is refused at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(DownloadError):
+        download_gpt2_output(["webtext"], ["test"], tmp_path / "new" / "dl", base_url=f"http://127.0.0.1:{port}",
+                             progress=False)
+    assert not any(tmp_path.iterdir())
+    (tmp_path / "mine").mkdir()  # an empty folder of the user's stays, and stays empty
+    with pytest.raises(DownloadError):
+        download_gpt2_output(["webtext"], ["test"], tmp_path / "mine", base_url=f"http://127.0.0.1:{port}",
+                             progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"] and not any((tmp_path / "mine").iterdir())
+
+
+# every command that writes, pointed at what the user owns: a file, a link to it, a folder of theirs
+WRITERS = [
+    ("generate", "generate -n 1 --no-progress --out {t}"),
+    ("generate-out-dir", "generate -n 1 --decoding pure,top-k --no-progress --out-dir {t}"),
+    ("score", "score {u}/good.jsonl --detector {u}/det --out {t}"),
+    ("train", "train --detector tfidf --train {u}/good.jsonl --out {t}"),
+    ("report", "report {u}/study.toml --no-progress --out {t}"),
+    ("download", "download --dataset webtext --no-progress --out-dir {t}"),
+    ("bloom", "bloom {u}/good.jsonl --out {t}"),
+    ("attack", "attack {u}/good.jsonl --attack number --no-progress --out {t}"),
+]
+
+
+@pytest.mark.parametrize("target", ["file", "link", "folder"])
+@pytest.mark.parametrize("command, argv", WRITERS, ids=[w[0] for w in WRITERS])
+def test_no_command_replaces_what_the_user_owns(user, tmp_path, capsys, command, argv, target):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("chapter one\n")
+    (mine / "data.jsonl").write_text(jsonl([{"text": "my own row"}]))
+    (mine / "data.meta.json").write_text('{"my": "notes"}\n')
+    (tmp_path / "link.jsonl").symlink_to(mine / "data.jsonl")
+    t = {"file": mine / "data.jsonl", "link": tmp_path / "link.jsonl", "folder": mine}[target]
+    before, names = snapshot(tmp_path), sorted(tmp_path.rglob("*"))
+    got = run_ovid([a.format(u=user, t=t) for a in argv.split()])
+    err = capsys.readouterr().err.strip()
+    assert got == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert snapshot(tmp_path) == before and sorted(tmp_path.rglob("*")) == names  # nothing changed, nothing added
+    assert (tmp_path / "link.jsonl").is_symlink()
