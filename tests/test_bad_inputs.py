@@ -102,6 +102,12 @@ def user(tmp_path_factory) -> Path:
     (u / "bigint.toml").write_text("[study]\nseed = " + "9" * 5000 + "\n" + base)
     (u / "dtype.toml").write_text(base.replace('name = "tfidf"', 'name = "likelihood"\ndtype = "nope"'))
     (u / "study.toml").write_text(base)
+    (u / "human-none.toml").write_text(base.replace('corpus = "human.jsonl"', "corpus = []"))
+    (u / "human-one.jsonl").write_text(jsonl([{"text": HUMAN[0]}]))
+    (u / "human-one.toml").write_text(base.replace('"human.jsonl"', '"human-one.jsonl"'))
+    (u / "human-all-machine.toml").write_text(base.replace('"human.jsonl"', '"machine-labelled.jsonl"'))
+    (u / "machine-labelled.jsonl").write_text(jsonl([{"text": t, "label": 1} for t in MACHINE]))
+    (u / "fdg-numbers.json").write_text('{"original": 5, "sampled": 7}')
     (u / "gen-not-a-model.toml").write_text(f'[human]\ncorpus = "human.jsonl"\n[generate]\nmodels = ["{u / "notes"}"]\n'
                                             '[[detectors]]\nname = "tfidf"\n')
     det = make_detector("tfidf").fit(TRAIN_TEXT[:10] + HUMAN * 3, [1] * 10 + [0] * 12)
@@ -260,6 +266,16 @@ CLI = [
      "fdg-strings.json: original must be a list of texts, got str"),
     ("score-fdg-objects", "score {u}/fdg-objects.json --detector {u}/det --out {o}/s.jsonl", 2,
      "fdg-objects.json: original must be a list of texts, got dict"),
+    ("score-fdg-numbers", "score {u}/fdg-numbers.json --detector {u}/det --out {o}/s.jsonl", 2,
+     "fdg-numbers.json: original must be a list of texts, got int"),
+    ("attack-lone-surrogate", "attack {u}/surrogate-text.jsonl --attack number --out {o}/a.jsonl", 2,
+     "surrogate-text.jsonl:1: text holds a lone surrogate"),
+    ("generate-model-etc", "generate -n 1 --model /etc --out {o}/g.jsonl", 2, "'/etc' is a folder without a model"),
+    ("report-human-none", "report {u}/human-none.toml --out {o}/r", 2, "[human].corpus is empty"),
+    ("report-human-one", "report {u}/human-one.toml --no-progress --out {o}/r", 2,
+     "[human]: 1 text(s) leave none for testing"),
+    ("report-human-all-machine", "report {u}/human-all-machine.toml --no-progress --out {o}/r", 2,
+     "no human texts (every record is labelled machine)"),
     ("score-hf-empty", "score hf: --detector {u}/det --out {o}/s.jsonl", 2, "hf:: name a Hugging Face dataset"),
     ("score-model-folder-not-model", "score {u}/good.jsonl --detector likelihood --model {u}/notes --out {o}/s.jsonl", 2,
      "is a folder without a model (no config.json with a model_type)"),

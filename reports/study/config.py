@@ -356,6 +356,8 @@ def load_study(path: str | Path) -> StudyConfig:
             raise OvidError(f"{src}: unknown section [{key}]" + (f" (did you mean [{close[0]}]?)" if close else ""))
     study = _build(StudySection, raw.get("study", {}), "[study]", src)
     human = _build(HumanSection, raw.get("human", {}), "[human]", src, ("corpus",))
+    if not human.corpus:
+        raise OvidError(f"{src}: [human].corpus is empty; name at least one corpus of human texts")
     human.corpus = [_resolve_corpus(c, src, "[human].corpus") for c in human.corpus]
     generate = _build(GenerateSection, raw["generate"], "[generate]", src) if "generate" in raw else None
     if generate is not None and not generate.prompted and generate.n is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ovid.corpus import Record, append_jsonl, read_corpus
+from ovid.errors import OvidError
 from ovid.generate import corpus_name, expand_models, sample_corpus
 from ovid.hashing import digest
 from ovid.log import logger
@@ -52,6 +53,9 @@ def read_human(cfg: StudyConfig) -> list[Record]:
             seen.add(r.text)
             rid = r.id if len(cfg.human.corpus) == 1 else f"{i}:{r.id}"
             out.append(dataclasses.replace(r, id=rid, label=0))
+    if not out:
+        raise OvidError(f"[human].corpus {', '.join(map(str, cfg.human.corpus))}: no human texts "
+                        f"(every record is labelled machine)")
     return out
 
 
@@ -107,10 +111,20 @@ def existing_corpora(cfg: StudyConfig) -> list[Corpus]:
 def make_split(cfg: StudyConfig, human: list[Record], corpora: list[Corpus]) -> Split:
     f, seed = cfg.study.test_fraction, cfg.study.seed
     h_train, h_test = split_by_document(human, texts(human), f, seed)
+    _check_both_sides("[human]", len(human), h_train, h_test, f)
     train, test = {}, {}
     for c in corpora:
         train[c.name], test[c.name] = split_by_document(c.records, texts(c.records), f, seed)
+        _check_both_sides(f"machine corpus {c.name}", len(c.records), train[c.name], test[c.name], f)
     return Split(human_train=h_train, human_test=h_test, train=train, test=test)
+
+
+def _check_both_sides(what: str, n: int, train: list, test: list, fraction: float) -> None:
+    """A study trains on one side of the split and measures on the other: neither may be empty."""
+    if not train or not test:
+        side = "training" if not train else "testing"
+        raise OvidError(f"{what}: {n} text(s) leave none for {side} at test_fraction = {fraction} "
+                        f"(split by source document); give more texts")
 
 
 def shown_path(path: str, out: Path, study_file: Path) -> str:
