@@ -13,7 +13,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ovid.atomic import write_json
-from ovid.corpus import append_jsonl, check_sources, meta_path, read_corpus, record_domain, repair_jsonl
+from ovid.corpus import (append_jsonl, check_sources, meta_path, read_corpus, read_sidecar, record_domain,
+                         repair_jsonl)
 from ovid.errors import CorpusError, OvidError
 from ovid.paths import check_output_file, left_as_found_on_failure, missing_top
 from ovid.version import __version__
@@ -45,11 +46,8 @@ def _check_resumable(out: Path, new: dict) -> str | None:
             raise OvidError(f"{out} exists but has no {mp.name}; it is not an attacked corpus this command "
                             f"started, so it is left alone: use another --out")
         return None
-    try:
-        old = json.loads(mp.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # not ovid's: treated as absent
-        old = None
-    if not isinstance(old, dict) or old.get("format") != FORMAT:
+    old = read_sidecar(mp)
+    if old is None or old.get("format") != FORMAT:
         raise OvidError(f"{mp} exists and is not the metadata of an attacked corpus; it is left alone: "
                         f"use another --out")
     diff = [k for k, v in _identity(new).items() if _identity(old)[k] != v]

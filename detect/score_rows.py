@@ -9,7 +9,7 @@ from typing import Iterable
 import numpy as np
 
 from ovid.atomic import atomic_open
-from ovid.corpus import meta_path
+from ovid.corpus import meta_path, read_sidecar
 from ovid.errors import OvidError
 from ovid.metrics import summary
 from ovid.normalize import TAMPERING_FLAG, normalize
@@ -48,11 +48,8 @@ def source_flags(det, records) -> dict[str, str]:
     flags = {}
     for source in dict.fromkeys(r.source for r in records):
         mp = meta_path(Path(source))
-        try:
-            meta = json.loads(mp.read_text(encoding="utf-8")) if mp.is_file() else None
-        except (OSError, ValueError, RecursionError):  # not ovid's: treated as absent
-            meta = None
-        if isinstance(meta, dict) and meta.get("format") == "gpt-2-output-dataset":
+        meta = read_sidecar(mp)  # not ovid's: treated as absent
+        if meta is not None and meta.get("format") == "gpt-2-output-dataset":
             flag = det.source_status(source, meta)
             if flag:
                 flags[source] = flag
@@ -71,7 +68,7 @@ def is_score_file(path: Path) -> bool:
         return "score" in head.split(",")
     try:
         row = json.loads(head)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(row, dict) and "score" in row and "id" in row
 

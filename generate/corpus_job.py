@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ovid.atomic import write_json
-from ovid.corpus import append_jsonl, check_sources, meta_path, repair_jsonl
+from ovid.corpus import append_jsonl, check_sources, meta_path, read_sidecar, repair_jsonl
 from ovid.errors import OvidError
 from ovid.models import document_token_id, load_tokenizer, model_vocab_size, resolve
 from ovid.paths import check_output_file, left_as_found_on_failure, missing_top
@@ -58,11 +58,8 @@ def _meta(config: GenerationConfig, n: int, status: str, n_written: int, started
 
 def _ovid_meta(path: Path) -> dict | None:
     """The metadata ovid wrote for a corpus, or None if `path` is anything else."""
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # not ovid's: treated as absent
-        return None
-    ours = isinstance(meta, dict) and meta.get("format") == "gpt-2-output-dataset" and "identity" in meta
+    meta = read_sidecar(path)
+    ours = meta is not None and meta.get("format") == "gpt-2-output-dataset" and isinstance(meta.get("identity"), dict)
     return meta if ours else None
 
 

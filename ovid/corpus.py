@@ -70,12 +70,26 @@ def _check_label(value: Any, where: str) -> int:
     raise CorpusError(f"{where}: label must be 0/1 or human/machine, got {value!r}")
 
 
+MAX_SIDECAR_BYTES = 16 << 20  # ovid's own .meta.json files are a few KB
+
+
+def read_sidecar(path: str | os.PathLike) -> dict | None:
+    """A .meta.json file as a dict, through the one JSON boundary (size, depth, digits, Unicode),
+    or None if it is absent, unreadable, or not a JSON object: a file ovid did not write, which
+    the caller then treats as such (refuses to resume into, or ignores)."""
+    p = Path(path)
+    try:
+        if not p.is_file() or p.stat().st_size > MAX_SIDECAR_BYTES:
+            return None
+        obj = load_json(read_text(p), str(p))
+    except (OSError, CorpusError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 def _default_label(path: Path) -> int | None:
     if meta_path(path).exists():  # ovid's samples are machine text; other sidecars (attacked corpora) say nothing
-        try:
-            fmt = load_json(read_text(meta_path(path)), str(meta_path(path))).get("format")
-        except (CorpusError, AttributeError):  # unreadable or not ovid's: it says nothing about labels
-            fmt = None
+        fmt = (read_sidecar(meta_path(path)) or {}).get("format")  # unreadable or not ovid's: says nothing
         return MACHINE if fmt in (None, "gpt-2-output-dataset") else None
     if _GPT2_OUTPUT_SAMPLES.match(path.name):
         return MACHINE

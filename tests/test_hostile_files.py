@@ -109,3 +109,28 @@ def test_a_saved_detector_config_of_anything(tmp_path, saved, key, value):
         cfg["calibration"]["threshold"] = value
     (folder / "config.json").write_text(dumps(cfg))
     one_line_error(lambda: load_detector(folder))
+
+
+SIDECARS = st.one_of(DOCS, st.fixed_dictionaries({"format": st.sampled_from(["gpt-2-output-dataset", "ovid-attack"])},
+                                                  optional={"identity": VALUES, "source": VALUES, "seed": VALUES,
+                                                            "started": VALUES, "watermark": VALUES}))
+
+
+@FAST
+@given(doc=SIDECARS)
+def test_a_corpus_sidecar_of_anything(tmp_path, doc):
+    """A .meta.json beside a corpus: read for its label, and checked by generate and attack
+    before they resume into the corpus."""
+    from ovid.attack import AttackConfig
+    from ovid.attack.corpus_job import _check_resumable as attack_resumable
+    from ovid.attack.corpus_job import _meta
+    from ovid.generate import GenerationConfig
+    from ovid.generate.corpus_job import _check_resumable as generate_resumable
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"text": "a text"}\n', encoding="utf-8")
+    (tmp_path / "c.meta.json").write_text(dumps(doc), encoding="utf-8")
+    one_line_error(lambda: list(read_corpus(corpus)))
+    one_line_error(lambda: generate_resumable(corpus, GenerationConfig(n=1)))
+    config = AttackConfig(attacks=("number",))
+    one_line_error(lambda: attack_resumable(corpus, _meta(config, "s.jsonl", 1, 0, "running", "")))
