@@ -123,6 +123,19 @@ class Detector:
     def _score(self, texts: list[str], ids: Sequence[str] | None, progress: bool) -> np.ndarray:
         raise NotImplementedError
 
+    def segment_model(self):
+        """The segment model this detector's `segments` use; only detectors that read a language
+        model's tokens have one."""
+        raise OvidError(f"{self.name} reads no language model's tokens, so it cannot score sentences; "
+                        f"segments need a detector that does (ovid:default, fast-detectgpt, likelihood, ...)")
+
+    def segments(self, texts: Sequence[str], ids: Sequence[str] | None = None, progress: bool = False,
+                 max_tokens: int | None = None) -> list:
+        """Which parts of each text a machine wrote: per text, a list of spans (detect/segments.py)."""
+        check_texts(texts)
+        self.segment_model()
+        raise NotImplementedError
+
     def fit(self, texts: Sequence[str], labels: Sequence[int], target_fpr: float = 0.01,
             calibration: str = "platt", domains: Sequence[str] | None = None) -> "Detector":
         """Zero-shot detectors: calibrate on (texts, labels). Trained ones override this."""

@@ -278,6 +278,26 @@ class EngineBacked:
                     progress: bool = False) -> list[TokenStats]:
         return self.engine().token_stats(texts, ids, progress)
 
+    def segments(self, texts: Sequence[str], ids: Sequence[str] | None = None, progress: bool = False,
+                 max_tokens: int | None = None) -> list:
+        """Which parts of each text a machine wrote, from one forward pass per text: per text, a
+        list of Span (character offsets in the text as given, sentence and token counts, score,
+        P(machine), verdict), by the segment model ovid ships for this detector's language model.
+        With `max_tokens`, only the sentences within each text's first max_tokens tokens."""
+        from .base import check_texts
+        from .segments import segment_texts
+
+        texts = check_texts(texts)
+        seg = self.segment_model()
+        engine = self.engine((getattr(self, "models", None) or [self.model])[0])
+        return [s.spans for s in segment_texts(engine, texts, seg, ids, progress, max_tokens)]
+
+    def segment_model(self):
+        """The segment model ovid ships for this detector's (first) language model."""
+        from . import segments
+
+        return segments.shipped_model((getattr(self, "models", None) or [self.model])[0])
+
 
 def compile_for_job(det, tokens: int) -> None:
     """compile="auto" decides per call, by that call's tokens; a job scored in many small calls

@@ -1,0 +1,157 @@
+"""Mixed authorship: sentences placed in both the typed and the normalised text, the two-state
+model against brute force, spans from token statistics, the segment model's file, and
+`segments()` on a detector."""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+
+from ovid import make_detector
+from ovid.detect import segments as sg
+from ovid.detect.features import TokenStats
+from ovid.errors import OvidError
+from ovid.normalize import normalize
+
+MIXED = ("I wrote this opening myself, on a train.  It rained   all day!\n\nThen a MODEL wrote 3 more "
+         "sentences. They are smooth. They say little.")
+
+
+def test_sentences_keep_the_typed_text_and_the_text_the_model_reads():
+    s = sg.split_sentences(MIXED)
+    assert [MIXED[a:b] for a, b in s.original] == [
+        "I wrote this opening myself, on a train.", "It rained   all day!", "Then a MODEL wrote 3 more sentences.",
+        "They are smooth.", "They say little."]
+    assert s.normalized_text == normalize(MIXED).text  # the one pass reads what score() reads
+    assert [s.normalized_text[a:b] for a, b in s.normalized][2] == "then a model wrote 0 more sentences."
+    assert sg.split_sentences("no full stop here").original == [(0, 17)]
+    assert sg.split_sentences("  \u200b ").original == []  # nothing left once normalised
+
+
+def test_each_token_goes_to_the_sentence_holding_its_last_character():
+    bounds = [(0, 10), (11, 20)]
+    # "0123456789", " sentence" (starts at the space before sentence 1), "tail"
+    assert sg.token_sentences([(0, 4), (4, 10), (10, 15), (15, 20)], bounds).tolist() == [0, 0, 1, 1]
+
+
+def brute_force(log_odds, switch, p_start):
+    n = len(log_odds)
+
+    def joint(states):
+        p = math.log(p_start if states[0] else 1 - p_start)
+        p += sum(log_odds[i] / 2 if states[i] else -log_odds[i] / 2 for i in range(n))
+        return p + sum(math.log(switch if states[i] != states[i - 1] else 1 - switch) for i in range(1, n))
+
+    all_states = list(itertools.product([0, 1], repeat=n))
+    z = np.logaddexp.reduce([joint(s) for s in all_states])
+    post = [math.exp(np.logaddexp.reduce([joint(s) for s in all_states if s[i]]) - z) for i in range(n)]
+    return np.array(post), np.array(max(all_states, key=joint))
+
+
+@pytest.mark.parametrize("log_odds, switch, p_start", [([-2, -1.5, 2, 2.5, 1.8], 0.1, 0.5),
+                                                       ([3, -0.2, 0.1, -4, 1, 1], 0.3, 0.2),
+                                                       ([0.5], 0.05, 0.7)])
+def test_forward_backward_and_viterbi_match_brute_force(log_odds, switch, p_start):
+    post, states = brute_force(log_odds, switch, p_start)
+    np.testing.assert_allclose(sg.posteriors(np.array(log_odds), switch, p_start), post, rtol=1e-9)
+    assert sg.viterbi(np.array(log_odds), switch, p_start).tolist() == states.tolist()
+
+
+def test_runs():
+    assert sg.runs(np.array([0, 0, 1, 1, 1, 0])) == [(0, 2), (2, 5), (5, 6)]
+    assert sg.runs(np.array([1])) == [(0, 1)]
+
+
+def model(**kw) -> sg.SegmentModel:
+    """Log-odds = 2 x (mean log-probability + 3): a sentence whose tokens average above -3 reads as machine."""
+    width = len(sg.SENTENCE_FEATURES)
+    one = sg.Logistic([0.0] * width, [1.0] * width, [2.0] + [0.0] * (width - 1), 6.0)
+    base = dict(model="m", recipe="fold", sentence=one, span=one, switch=0.05, p_start=0.5, threshold=0.0,
+                target_fpr=0.01, min_sentences=2, min_tokens=6)
+    return sg.SegmentModel(**{**base, **kw})
+
+
+def stats_for(log_probs: list[float]) -> TokenStats:
+    n = len(log_probs)
+    lp = np.array(log_probs)
+    return TokenStats(token_ids=np.arange(n), log_prob=lp, rank=np.ones(n), entropy=np.ones(n),
+                      ref_mean=lp - 0.1, ref_var=np.ones(n))
+
+
+def test_a_machine_middle_becomes_its_own_span_with_offsets_in_the_typed_text():
+    text = "Human one here. Human two here. Machine one. Machine two. Machine three. Human again here."
+    s = sg.split_sentences(text)
+    index = np.repeat(np.arange(6), 3)  # three tokens a sentence
+    lp = [-6.0] * 6 + [-1.0] * 9 + [-6.0] * 3
+    seg = sg.segment(stats_for(lp), s, index, model())
+    assert [(text[sp.start:sp.end], sp.sentences, sp.tokens) for sp in seg.spans] == [
+        ("Human one here. Human two here.", 2, 6),
+        ("Machine one. Machine two. Machine three.", 3, 9),
+        ("Human again here.", 1, 3)]
+    assert [sp.verdict for sp in seg.spans] == ["human", "machine", sg.TOO_SHORT]
+    machine = seg.spans[1]
+    assert machine.score == pytest.approx(2 * (-1.0 + 3)) and machine.p_machine == pytest.approx(1 / (1 + math.exp(-4)))
+    assert np.argmax(seg.sentence_p_machine) in (2, 3, 4) and seg.sentence_p_machine[0] < 0.5
+
+
+def test_an_all_human_text_is_one_span():
+    text = "One sentence. Two sentence. Three sentence."
+    seg = sg.segment(stats_for([-6.0] * 9), sg.split_sentences(text), np.repeat(np.arange(3), 3), model())
+    assert len(seg.spans) == 1 and (seg.spans[0].start, seg.spans[0].end) == (0, len(text))
+    assert seg.spans[0].verdict == "human"
+
+
+def test_the_segment_model_file_round_trips_and_refuses_edits(tmp_path):
+    m = model()
+    assert sg.SegmentModel.from_json(m.to_json(), "x.json") == m
+    bad = json.loads(m.to_json())
+    bad["sentence"]["coef"] = [1.0]
+    with pytest.raises(OvidError, match="x.json: sentence must hold 5 finite features"):
+        sg.SegmentModel.from_json(json.dumps(bad), "x.json")
+    bad = {**json.loads(m.to_json()), "switch": 1.5}
+    with pytest.raises(OvidError, match="switch, p_start and target_fpr must be in"):
+        sg.SegmentModel.from_json(json.dumps(bad), "x.json")
+    with pytest.raises(OvidError, match="not an ovid segment model"):
+        sg.SegmentModel.from_json('{"format": "other"}', "x.json")
+    with pytest.raises(OvidError, match="no segment model for gpt2-xl"):
+        sg.shipped_model("gpt2-xl")
+    with pytest.raises(OvidError, match="no segment model for /etc/x"):  # a name, never a path
+        sg.shipped_model("/etc/x")
+
+
+def test_segments_from_a_detector_read_its_language_model(tiny_lm, monkeypatch):
+    det = make_detector("likelihood", model=tiny_lm)
+    monkeypatch.setattr(sg, "shipped_model", lambda name: model(threshold=1e9))
+    texts = [MIXED, "Just one sentence with no end"]
+    spans = det.segments(texts)
+    assert len(spans) == 2
+    for text, found in zip(texts, spans):
+        assert found[0].start == 0 and found[-1].end == len(text.rstrip())
+        assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+        assert sum(sp.sentences for sp in found) == len(sg.split_sentences(text).original)
+        assert all(sp.verdict in ("human", sg.TOO_SHORT) for sp in found)  # threshold out of reach
+    with pytest.raises(OvidError, match="tfidf reads no language model's tokens"):
+        make_detector("tfidf").segments(["a text"])
+
+
+def test_score_files_write_each_texts_spans(tiny_lm, monkeypatch, tmp_path):
+    from ovid.detect.score_job import ScoreJob, score_files
+
+    monkeypatch.setattr(sg, "shipped_model", lambda name: model(threshold=-1e9, min_tokens=1, min_sentences=1))
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": MIXED}) + "\n" + json.dumps({"id": "b", "text": "Short one."}) + "\n")
+    for name in ("s.jsonl", "s.csv"):
+        score_files(ScoreJob(files=[str(src)], out=str(tmp_path / name), detector="likelihood",
+                             params={"model": tiny_lm}, segments=True, progress=False))
+    rows = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    expected = make_detector("likelihood", model=tiny_lm).segments([MIXED, "Short one."])
+    for row, spans in zip(rows, expected):
+        assert [(s["start"], s["end"], s["verdict"]) for s in row["segments"]] == \
+            [(sp.start, sp.end, "machine") for sp in spans]  # every span clears a threshold of -1e9
+    import pandas as pd
+
+    csv = pd.read_csv(tmp_path / "s.csv")
+    assert json.loads(csv["segments"][0]) == rows[0]["segments"]
