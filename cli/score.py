@@ -19,13 +19,13 @@ OPTIONS = [
     *field_options(ScoreJob, only=("detector",)),
     *field_options(EngineConfig, only=ENGINE_OPTIONS, unset=True),
     *watermark_options(detector=True),
-    *field_options(ScoreJob, only=("out", "overwrite", "target_fpr", "encoding", "progress")),
+    *field_options(ScoreJob, only=("out", "overwrite", "segments", "target_fpr", "encoding", "progress")),
     *field_options(ScoreJob, only=RAY_OPTIONS),
 ]
 
 
-def score(*, files: list[str], detector: str, out: str, overwrite: bool, target_fpr: float, encoding: str,
-          progress: bool, **engine) -> None:
+def score(*, files: list[str], detector: str, out: str, overwrite: bool, segments: bool, target_fpr: float,
+          encoding: str, progress: bool, **engine) -> None:
     """Score texts (higher = more machine-like); prints AUROC and TPR at 1% FPR when labelled."""
     from ovid.detect.score_job import score_files
     from ovid.models import quiet_loading
@@ -33,8 +33,8 @@ def score(*, files: list[str], detector: str, out: str, overwrite: bool, target_
     quiet_loading(not progress)
     on_ray = {k: engine.pop(k) for k in RAY_OPTIONS}
     params = {field_name(k): v for k, v in engine.items() if v is not None}
-    job = ScoreJob(files=files, out=out, overwrite=overwrite, detector=detector, params=params, target_fpr=target_fpr,
-                   encoding=encoding, progress=progress, **on_ray)
+    job = ScoreJob(files=files, out=out, overwrite=overwrite, segments=segments, detector=detector, params=params,
+                   target_fpr=target_fpr, encoding=encoding, progress=progress, **on_ray)
     typer.echo(score_files(job))
 
 

@@ -48,14 +48,14 @@ class ScoreUnits:
     scores it and writes its shard into `folder`. Returns the units' indices and text counts."""
 
     def __init__(self, detector: str, params: dict[str, Any], folder: str, shards: int, encoding: str,
-                 expected_tokens: int):
+                 expected_tokens: int, segments: bool = False):
         from .engine import compile_for_job  # torch: in the actor only
 
         use_assigned_cpus()
         self.det = resolve_detector(detector, params)
         # units are small calls: compile as the local engine would for the whole job in one call
         compile_for_job(self.det, expected_tokens)
-        self.folder, self.shards, self.encoding = Path(folder), shards, encoding
+        self.folder, self.shards, self.encoding, self.segments = Path(folder), shards, encoding, segments
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = []
@@ -64,7 +64,7 @@ class ScoreUnits:
             unit = Unit(**{k: (str(v[i]) if k in ("source", "name") else int(v[i]))
                            for k, v in batch.items() if k != "index"})
             try:
-                rows = score_rows(self.det, list(read_unit(unit, self.encoding)))
+                rows = score_rows(self.det, list(read_unit(unit, self.encoding)), segments=self.segments)
             except OvidError as e:  # e.g. a malformed line: the driver raises it as it would locally
                 out.append({"index": index, "texts": 0, **error_fields(e)})
                 continue
@@ -94,6 +94,7 @@ def _identity(job, units: list[Unit]) -> dict:
     return {"format": "ovid score shards", "ovid_version": __version__,
             "files": [[f, _stats(f)] for f in job.files], "detector": job.detector,
             "detector_files": _stats(job.detector), "params": job.params, "encoding": job.encoding,
+            "segments": job.segments,
             "shard_bytes": job.shard_bytes, "shards": len(units)}
 
 
@@ -123,6 +124,8 @@ def score_files_on_ray(job) -> str:
                      what="of ovid score shards")
     import_ray()  # the extra is missing: say so before a model loads
     det = resolve_detector(job.detector, job.params)  # a bad detector or parameter fails here, before Ray starts
+    if job.segments:
+        det.segment_model()
     units = plan_units(job.files, job.shard_bytes)
     if not units:
         raise OvidError(f"no texts in {', '.join(job.files)}")
@@ -171,7 +174,7 @@ def _run_actors(job, units: list[Unit], todo: list[int], folder: Path) -> None:
     text_bytes = sum(unit_bytes(units[i]) for i in todo)
     ds = map_with_actors(ray.data.from_items(items, override_num_blocks=len(items)), ScoreUnits, {
         "detector": job.detector, "params": job.params, "folder": str(folder.resolve()),
-        "shards": len(units), "encoding": job.encoding,
+        "shards": len(units), "encoding": job.encoding, "segments": job.segments,
         "expected_tokens": text_bytes // BYTES_PER_TOKEN // workers}, job, len(todo))
     done = ds.iter_rows()
     if job.progress:

@@ -29,6 +29,8 @@ class ScoreJob(RaySettings):
     encoding: str = setting(DEFAULT_ENCODING, "Text encoding of the corpora (decoded strictly).")
     progress: bool = setting(True, "Show a progress bar.")
     overwrite: bool = setting(False, "Replace an existing --out that is not a file of ovid's scores.")
+    segments: bool = setting(False, "Also write which parts of each text a machine wrote: a segments field of "
+                             "spans (character offsets, sentences, score, P(machine), verdict).")
     shard_bytes: int = setting(1_000_000, "Ray: corpus text per unit of work and output shard (the unit "
                                "that a rerun does not redo).", check=at_least(1))
 
@@ -50,9 +52,11 @@ def score_files(job: ScoreJob) -> str:
     out = check_output_file(job.out, inputs=[*job.files, *([job.detector] if Path(job.detector).is_dir() else [])],
                             overwrite=job.overwrite, ours=is_score_file, what="a file of ovid's scores")
     det = resolve_detector(job.detector, job.params)
+    if job.segments:
+        det.segment_model()  # a detector that cannot segment fails here, before any text is scored
     records = read_corpora(job.files, encoding=job.encoding)
     if not records:
         raise OvidError(f"no texts in {', '.join(map(str, job.files))}")
-    rows = score_rows(det, records, progress=job.progress)
+    rows = score_rows(det, records, progress=job.progress, segments=job.segments)
     write_scores(rows, out)
     return summary_line(out, rows, det, job.detector, job.target_fpr)

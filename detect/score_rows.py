@@ -78,8 +78,9 @@ def write_scores(rows: list[dict], out: Path) -> None:
     if out.suffix == ".csv":
         import pandas as pd
 
+        flat = [{**r, "segments": json.dumps(r["segments"])} if "segments" in r else r for r in rows]
         with atomic_open(out, "w", encoding="utf-8", newline="") as f:
-            pd.DataFrame(rows).to_csv(f, index=False)
+            pd.DataFrame(flat).to_csv(f, index=False)
     else:
         with atomic_open(out, "w", encoding="utf-8") as f:
             for r in rows:
@@ -98,9 +99,16 @@ def decisions(det, scores) -> tuple[np.ndarray, np.ndarray] | None:
     return apply_calibration(cal["calibration"], scores), (scores >= cal["threshold"]).astype(np.int64)
 
 
-def score_rows(det, records: list, progress: bool = False) -> list[dict]:
+def span_row(span) -> dict:
+    """A span as a row's `segments` entry."""
+    return {"start": span.start, "end": span.end, "sentences": span.sentences, "tokens": span.tokens,
+            "score": round(span.score, 6), "p_machine": round(span.p_machine, 6), "verdict": span.verdict}
+
+
+def score_rows(det, records: list, progress: bool = False, segments: bool = False) -> list[dict]:
     """The output rows of `records` scored by `det`: id, source, score (and the test's own
-    fields), label, the calibrated decision, and how much the defences had to repair."""
+    fields), label, the calibrated decision, how much the defences had to repair, and with
+    `segments` the spans of each text (from the same forward pass, through the engine's cache)."""
     texts, ids = [r.text for r in records], [f"{r.source}:{r.id}" for r in records]
     if not texts:
         return []
@@ -121,6 +129,9 @@ def score_rows(det, records: list, progress: bool = False) -> list[dict]:
     # how much the defences had to repair: large for tampered text, whatever the detector says
     for row, r in zip(rows, records):
         row["tampering"] = round(normalize(r.text, "repair").change_ratio, 6)
+    if segments:
+        for row, spans in zip(rows, det.segments(texts, ids=ids)):
+            row["segments"] = [span_row(sp) for sp in spans]
     return rows
 
 

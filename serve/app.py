@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from ovid.errors import OvidError
 from ovid.normalize import normalize
 from ovid.version import __version__
 
@@ -182,7 +183,12 @@ def create_app(service: Service) -> FastAPI:
     async def score(body: ScoreRequest):
         name = check_detector(body.detector, service)
         await run_in_threadpool(check_texts, body.texts, service)  # up to max_texts x max_chars: off the loop
-        results = await answer(service.submit_score(body.texts, name), service)
+        if body.segments:
+            try:
+                service.detectors[name].segment_model()
+            except OvidError as e:
+                raise ApiError(422, "segments", str(e)) from None
+        results = await answer(service.submit_score(body.texts, name, segments=body.segments), service)
         return {"detector": name, "results": results}
 
     @app.post("/v1/tokens", response_model=TokensResponse, responses=ERRORS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 
 class ScoreRequest(BaseModel):
@@ -13,6 +13,8 @@ class ScoreRequest(BaseModel):
                                    "limits.max_chars characters: GET /v1/detectors).", examples=[["The committee met on Tuesday to discuss..."]])
     detector: StrictStr | None = Field(None, description="A detector the server loaded (GET /v1/detectors); "
                                        "default: the first.")
+    segments: StrictBool = Field(False, description="Also say which parts of each text a machine wrote: "
+                                 "its spans, from the same forward pass.")
 
 
 class TokensRequest(BaseModel):
@@ -22,7 +24,7 @@ class TokensRequest(BaseModel):
 
 
 class Warning(BaseModel):
-    code: Literal["too-short", "language", "tampering", "truncated", "uncalibrated"]
+    code: Literal["too-short", "language", "tampering", "truncated", "uncalibrated", "segments"]
     message: str
 
 
@@ -33,6 +35,27 @@ class WatermarkResult(BaseModel):
     tokens_scored: int | None
     alpha: float | None = Field(description="The level: a p-value below it means the watermark is there.")
     detected: bool = Field(description="p_value < alpha.")
+
+
+class SpanResult(BaseModel):
+    start: int = Field(description="First character of the span in the text as sent.")
+    end: int = Field(description="One past its last character.")
+    sentences: int
+    tokens: int
+    score: float = Field(description="The span's log-odds of being machine text.")
+    p_machine: float = Field(description="P(machine) of the span (its log-odds through the logistic function).")
+    verdict: Literal["machine", "human", "too short"] = Field(
+        description="'machine' at the segment model's threshold; 'too short' for a span below the minimum "
+                    "length, which gets no verdict of its own.")
+
+
+class Segments(BaseModel):
+    spans: list[SpanResult]
+    target_fpr: float = Field(description="At most this share of human texts has any span flagged machine "
+                              "(measured on held-out human texts: benchmarks/RESULTS.md).")
+    min_sentences: int
+    min_tokens: int
+    note: str
 
 
 class TextResult(BaseModel):
@@ -51,6 +74,7 @@ class TextResult(BaseModel):
     language: str | None = None
     warnings: list[Warning] = []
     watermark: WatermarkResult | None = None
+    segments: Segments | None = Field(None, description="With \"segments\": true, the text's spans.")
     error: str | None = Field(None, description="Set when this text could not be scored; the others still are.")
 
 

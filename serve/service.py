@@ -19,7 +19,7 @@ from ovid.detect.base import PreparedTexts
 from ovid.detect.calibration import apply_calibration
 from ovid.detect.engine import EngineBacked
 from ovid.detect.registry import make_detector
-from ovid.detect.score_rows import resolve_detector
+from ovid.detect.score_rows import resolve_detector, span_row
 from ovid.errors import OvidError
 from ovid.normalize import normalize
 from ovid.version import __version__
@@ -97,10 +97,10 @@ class Service:
             self.batcher = None
 
     # -- requests (validated by the caller) -----------------------------------------------------------
-    def submit_score(self, texts: list[str], detector: str | None = None) -> Future:
-        """A future of one result dict per text."""
+    def submit_score(self, texts: list[str], detector: str | None = None, segments: bool = False) -> Future:
+        """A future of one result dict per text (with `segments`, each text's spans too)."""
         name = detector or self.default
-        return self._submit(f"score\0{name}", texts)
+        return self._submit(f"{'score+segments' if segments else 'score'}\0{name}", texts)
 
     def submit_tokens(self, text: str, detector: str | None = None) -> Future:
         """A future of [the GLTR view of the text]."""
@@ -129,7 +129,27 @@ class Service:
         results: list[Any] = list(prepared)
         for i, r in zip(ok, self._run_score(det, [prepared[i] for i in ok], [texts[i] for i in ok])):
             results[i] = r if isinstance(r, Exception) else (r, prepared[i])
-        return [self._result(det, t, r) for t, r in zip(texts, results)]
+        out = [self._result(det, t, r) for t, r in zip(texts, results)]
+        if kind == "score+segments":
+            for t, r in zip(texts, out):
+                if r.get("error") is None:
+                    self._add_segments(det, t, r)
+        return out
+
+    def _add_segments(self, det, text: str, result: dict) -> None:
+        """The text's spans, from the pass its score came from (the engine's cache holds it)."""
+        try:
+            seg = det.segment_model()
+            (spans,) = det.segments([text], max_tokens=self.config.max_tokens)
+        except Exception as e:  # the score stands; the spans could not be found
+            result["warnings"].append({"code": "segments", "message": f"no spans: {error_line(e)}"})
+            return
+        result["segments"] = {
+            "spans": [span_row(sp) for sp in spans], "target_fpr": seg.target_fpr,
+            "min_sentences": seg.min_sentences, "min_tokens": seg.min_tokens,
+            "note": f"A span is flagged machine when its score reaches the threshold set so that at most "
+                    f"{seg.target_fpr:.0%} of human texts have any span flagged; a span shorter than "
+                    f"{seg.min_sentences} sentences or {seg.min_tokens} tokens gets no verdict of its own."}
 
     @staticmethod
     def _guard(fn, *args):

@@ -266,6 +266,8 @@ CLI = [
      "fdg-strings.json: original must be a list of texts, got str"),
     ("score-fdg-objects", "score {u}/fdg-objects.json --detector {u}/det --out {o}/s.jsonl", 2,
      "fdg-objects.json: original must be a list of texts, got dict"),
+    ("score-segments-tfidf", "score {u}/good.jsonl --detector {u}/det --segments --out {o}/s.jsonl", 2,
+     "tfidf reads no language model's tokens, so it cannot score sentences"),
     ("score-fdg-numbers", "score {u}/fdg-numbers.json --detector {u}/det --out {o}/s.jsonl", 2,
      "fdg-numbers.json: original must be a list of texts, got int"),
     ("attack-lone-surrogate", "attack {u}/surrogate-text.jsonl --attack number --out {o}/a.jsonl", 2,

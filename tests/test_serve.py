@@ -351,3 +351,29 @@ def test_a_stalled_body_gets_408_after_the_read_timeout(served_detectors):
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     assert start["status"] == 408 and b"no data for 0.2 s (--read-timeout-s)" in body
+
+
+def test_segments_come_with_the_score_when_asked(served_detectors, monkeypatch):
+    from ovid.detect import segments as sg
+
+    width = len(sg.SENTENCE_FEATURES)
+    one = sg.Logistic([0.0] * width, [1.0] * width, [1.0] + [0.0] * (width - 1), 0.0)
+    seg = sg.SegmentModel(model="tiny", recipe="fold", sentence=one, span=one, switch=0.05, p_start=0.5,
+                          threshold=1e9, target_fpr=0.01, min_sentences=2, min_tokens=4)
+    text = "My own first line is here. A second line of mine follows. Then a third one ends it."
+    with client([served_detectors["calibrated"], served_detectors["tfidf"]]) as c:
+        plain = c.post("/v1/score", json={"texts": [text]}).json()["results"][0]
+        assert plain["segments"] is None
+        r = c.post("/v1/score", json={"texts": [text], "segments": True})
+        assert r.status_code == 422 and r.json()["field"] == "segments" and "no segment model" in r.json()["error"]
+        r = c.post("/v1/score", json={"texts": [text], "segments": True, "detector": served_detectors["tfidf"]})
+        assert r.status_code == 422 and "reads no language model's tokens" in r.json()["error"]
+        monkeypatch.setattr(sg, "shipped_model", lambda name: seg)
+        got = c.post("/v1/score", json={"texts": [text], "segments": True}).json()["results"][0]
+        assert got["score"] == plain["score"]  # the spans add to the answer, they change nothing in it
+        spans = got["segments"]["spans"]
+        assert spans[0]["start"] == 0 and spans[-1]["end"] == len(text)
+        assert sum(s["sentences"] for s in spans) == 3 and all(s["verdict"] != "machine" for s in spans)
+        assert got["segments"]["target_fpr"] == 0.01 and "no verdict of its own" in got["segments"]["note"]
+        r = c.post("/v1/score", json={"texts": [text], "segments": "yes"})
+        assert r.status_code == 422 and r.json()["field"] == "segments"
