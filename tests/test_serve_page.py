@@ -3,6 +3,7 @@ load it, type a text, press the button, read the verdict, the chart and the colo
 the DOM. `make test` installs Chromium where it is missing; under CI a missing browser fails."""
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -32,9 +33,26 @@ def browser_or_skip():
     return sync_playwright
 
 
+def by_length_model():
+    """A segment model that reads sentence length only (so the test does not depend on the tiny
+    random LM's numbers): sentences over 12 tokens read as machine, spans over 30 tokens are flagged."""
+    from ovid.detect import segments as sg
+
+    def longer_than(tokens: int) -> sg.Logistic:
+        return sg.Logistic([0.0] * 5, [1.0] * 5, [0.0, 0.0, 0.0, 0.0, 4.0], -4.0 * math.log(tokens))
+
+    return sg.SegmentModel(model="tiny", recipe="fold", sentence=longer_than(12), span=longer_than(30), switch=0.05,
+                           p_start=0.5, threshold=0.0, target_fpr=0.01, min_sentences=2, min_tokens=4)
+
+
 @pytest.fixture(scope="module")
 def server(served_detectors):
     import uvicorn
+
+    from ovid.detect import segments as sg
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(sg, "shipped_model", lambda name: by_length_model())
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,6 +69,7 @@ def server(served_detectors):
     yield f"http://127.0.0.1:{port}", served_detectors
     server.should_exit = True
     thread.join(10)
+    patch.undo()
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +153,24 @@ def test_markup_in_a_text_stays_text(page):
     assert pg.query_selector("#tokens img") is None and "<img src=x" in pg.text_content("#tokens")
     rows = pg.eval_on_selector_all("#rank-rows tr", "els => els.length")
     assert rows == len(pg.query_selector_all("#tokens span"))  # the ranks as a table too
+
+
+def test_a_mixed_text_is_shown_in_coloured_runs_as_typed(page):
+    pg, detectors = page
+    pg.select_option("#detector", detectors["calibrated"])
+    short = "I ran. You sat. We ate café. "
+    long = ("The committee considered an extensive series of procedural amendments throughout Tuesday. " * 3)
+    text = short + long.strip() + " \U0001F642"
+    check(pg, text)
+    runs = pg.eval_on_selector_all("#spans span", "els => els.map(e => [e.className, e.dataset.verdict, e.textContent])")
+    assert [c for c, _, _ in runs] == ["seg-human", "seg-machine", "seg-short"]
+    assert runs[0][2] == short.strip() and runs[1][2].startswith("The committee")
+    assert runs[2][1:] == ["too short", "\U0001F642"]  # one short sentence: no verdict of its own
+    assert pg.text_content("#spans") == text  # the text as typed: case, digits and the emoji kept
+    items = pg.eval_on_selector_all("#span-list li", "els => els.map(e => e.textContent)")
+    assert items[0].startswith("Sentences 1–3: not flagged") and items[1].startswith("Sentences 4–")
+    assert "flagged: likely machine-written" in items[1]  # in words, not only in colour
+    assert "about 1% of texts that people wrote" in pg.text_content("#segments-note")
+    pg.select_option("#detector", detectors["tfidf"])
+    check(pg, text)
+    assert pg.is_hidden("#segments")  # no language model, no spans
