@@ -284,13 +284,19 @@ class EngineBacked:
         list of Span (character offsets in the text as given, sentence and token counts, score,
         P(machine), verdict), by the segment model ovid ships for this detector's language model.
         With `max_tokens`, only the sentences within each text's first max_tokens tokens."""
+        return [s.spans for s in self.segmentations(texts, ids, progress, max_tokens)]
+
+    def segmentations(self, texts: Sequence[str], ids: Sequence[str] | None = None, progress: bool = False,
+                      max_tokens: int | None = None) -> list:
+        """`segments` with each sentence's character range and posterior P(machine) too
+        (detect/segments.Segmentation): what a sentence-level measurement needs."""
         from .base import check_texts
         from .segments import segment_texts
 
         texts = check_texts(texts)
         seg = self.segment_model()
         engine = self.engine((getattr(self, "models", None) or [self.model])[0])
-        return [s.spans for s in segment_texts(engine, texts, seg, ids, progress, max_tokens)]
+        return segment_texts(engine, texts, seg, ids, progress, max_tokens)
 
     def segment_model(self):
         """The segment model ovid ships for this detector's (first) language model."""

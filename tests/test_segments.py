@@ -133,6 +133,10 @@ def test_segments_from_a_detector_read_its_language_model(tiny_lm, monkeypatch):
         assert all(a.end <= b.start for a, b in zip(found, found[1:]))
         assert sum(sp.sentences for sp in found) == len(sg.split_sentences(text).original)
         assert all(sp.verdict in ("human", sg.TOO_SHORT) for sp in found)  # threshold out of reach
+    full = det.segmentations(texts)
+    assert [f.spans for f in full] == spans
+    assert full[0].sentences == sg.split_sentences(MIXED).original and len(full[0].sentence_p_machine) == 5
+    assert all(0 <= p <= 1 for p in full[0].sentence_p_machine)
     with pytest.raises(OvidError, match="tfidf reads no language model's tokens"):
         make_detector("tfidf").segments(["a text"])
 
