@@ -77,7 +77,7 @@ def _row(rec, name: str, config: AttackConfig, done) -> dict:
 def attack_corpus(config: AttackConfig, source: str, out: str | Path, progress: bool = True) -> tuple[Path, dict]:
     """Write every text of `source` under each of config.attacks to `out`; returns (path, meta)."""
     check_sources([source])
-    out = check_output_file(out, inputs=[source], overwrite=None,
+    out = check_output_file(out, inputs=[source], has_overwrite=False,
                             ours=lambda p: meta_path(p).exists(), what="a corpus this command started (no .meta.json)")
     records = list(read_corpus(source, encoding=config.encoding))
     if not records:

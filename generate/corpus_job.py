@@ -89,7 +89,7 @@ def sample_corpus(config: GenerationConfig, out: str | Path, progress: bool = Tr
     or on Ray (`ray.engine`): the same rows either way.
 
     Returns the corpus path and its metadata. Re-running on a partial file continues it."""
-    out = check_output_file(out, inputs=[config.prompts] if config.prompts else [], overwrite=None,
+    out = check_output_file(out, inputs=[config.prompts] if config.prompts else [], has_overwrite=False,
                             ours=lambda p: meta_path(p).exists(), what="a corpus this command started (no .meta.json)")
     check_sources([config.prompts] if config.prompts else [])
     if ray.engine == "ray":

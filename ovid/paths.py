@@ -47,12 +47,12 @@ def sidecar_of(path: Path) -> Path:
 
 
 def check_output_file(out: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),
-                      option: str = "--out", overwrite: bool | None = False,
+                      option: str = "--out", overwrite: bool = False, has_overwrite: bool = True,
                       ours: Callable[[Path], bool] | None = None, what: str = "a file ovid wrote") -> Path:
     """A file ovid will write (atomically): not a folder, not an input or an input's sidecar, in
     a writable place; and, if a file is there already, one that `ours` recognises as a file ovid
-    wrote (by its content, not its name), unless `overwrite` (None: the command has no
-    --overwrite). Links are followed before every check."""
+    wrote (by its content, not its name), unless `overwrite`; the refusal offers --overwrite
+    only where the command `has_overwrite`. Links are followed before every check."""
     if str(out) == "-":
         raise OutputError(f"{option} -: give a file name (standard output is not a file ovid writes atomically)")
     path = Path(out)
@@ -65,7 +65,7 @@ def check_output_file(out: str | os.PathLike, *, inputs: Iterable[str | os.PathL
         if src.is_file() and real == Path(os.path.realpath(sidecar_of(src))):
             raise OutputError(f"{option} {out}: is the metadata of an input ({src}); ovid never writes over it")
     if real.exists() and not overwrite and not (ours is not None and ours(real)):
-        how = "give another name" if overwrite is None else "give --overwrite to replace it, or another name"
+        how = "give --overwrite to replace it, or another name" if has_overwrite else "give another name"
         raise OutputError(f"{option} {out}: a file is there that is not {what}; {how}")
     check_writable(real.parent, option, out)
     return path
