@@ -235,8 +235,10 @@ class SegmentModel:
         return model
 
 
+@lru_cache(maxsize=8)
 def shipped_model(model: str) -> SegmentModel:
-    """The segment model ovid ships for a language model (fitted by benchmarks/train_segments.py)."""
+    """The segment model ovid ships for a language model (fitted by benchmarks/train_segments.py);
+    read once per process, not on every request that asks for spans."""
     path = SHIPPED / f"{model}.json"
     if not re.fullmatch(r"[\w.-]+", model) or not path.is_file():
         have = sorted(p.stem for p in SHIPPED.glob("*.json"))
