@@ -44,8 +44,18 @@ import default_data  # noqa: E402
 import detector_features  # noqa: E402
 import modern_data  # noqa: E402
 
-from ovid.detect.segments import (SHIPPED, Logistic, SegmentModel, group_features, posteriors,  # noqa: E402
-                                  prepare, runs, segment, sentence_features, viterbi)
+from ovid.detect.mixtures import boundary_error, join, own_sentences, sentence_labels, sentences_of  # noqa: E402
+from ovid.detect.segments import (  # noqa: E402
+    SHIPPED,
+    Logistic,
+    SegmentModel,
+    group_features,
+    posteriors,
+    prepare,
+    segment,
+    sentence_features,
+    viterbi,
+)
 from ovid.metrics import auroc, clopper_pearson, threshold_at_fpr  # noqa: E402
 from ovid.splits import document_key, is_test_document  # noqa: E402
 
@@ -104,30 +114,6 @@ def sources() -> list[Source]:
     return out
 
 
-def sentences_of(text: str) -> list[str]:
-    from ovid.detect.segments import split_sentences
-
-    s = split_sentences(text, "none")
-    return [text[a:b] for a, b in s.original]
-
-
-def own_machine_sentences(src: Source) -> list[str]:
-    """The machine text's sentences past any it shares with the human text's opening (a
-    continuation repeats its prompt)."""
-    h, m = " ".join(src.human.split()), " ".join(src.machine.split())
-    common = 0
-    while common < min(len(h), len(m)) and h[common] == m[common]:
-        common += 1
-    out, at = [], 0
-    for s in sentences_of(m):
-        start = m.find(s, at)
-        at = start + len(s)
-        if common > 20 and start < common:
-            continue
-        out.append(s)
-    return out
-
-
 def _rng(src: Source, kind: str) -> np.random.Generator:
     seed = int.from_bytes(hashlib.sha256(f"{SEED}|{src.file}|{src.key}|{kind}".encode()).digest()[:8], "big")
     return np.random.default_rng(seed)
@@ -137,7 +123,7 @@ def mix(src: Source, kind: str) -> Mixed | None:
     """One mixed text. Machine sentences are taken from the place that lines up with the human
     sentences they join (a rewrite's sentence i paraphrases the human sentence i), so a mixture
     never says the same thing twice, and an edit replaces a sentence by the model's version of it."""
-    h, m = sentences_of(src.human), own_machine_sentences(src)
+    h, m = sentences_of(src.human), own_sentences(src.machine, src.human)
     rng = _rng(src, kind)
     if len(h) < 4 or len(m) < 3:
         return None
@@ -162,12 +148,8 @@ def mix(src: Source, kind: str) -> Mixed | None:
         at = int(rng.integers(0, n))
         parts = [(s, 0) for s in h[:n]]
         parts[at] = (machine(at, 1)[0], 1)
-    text, pieces = "", []
-    for s, _ in parts:
-        text += (" " if text else "")
-        pieces.append((len(text), len(text) + len(s)))
-        text += s
-    return Mixed(text, tuple(lab for _, lab in parts), tuple(pieces), kind, src.domain, src.file, src.key, src.test)
+    j = join(parts, kind, src.domain)
+    return Mixed(j.text, j.labels, j.pieces, kind, src.domain, src.file, src.key, src.test)
 
 
 def mixtures(srcs: list[Source], per_type: int, train_per_type: int) -> list[Mixed]:
@@ -194,27 +176,10 @@ def mixtures(srcs: list[Source], per_type: int, train_per_type: int) -> list[Mix
     return out
 
 
-def sentence_labels(mx: Mixed, sentences) -> np.ndarray:
-    """Each found sentence's label: that of the source sentence it overlaps most."""
-    out = []
-    for a, b in sentences.original:
-        overlap = [max(0, min(b, q) - max(a, p)) for p, q in mx.pieces]
-        out.append(mx.labels[int(np.argmax(overlap))])
-    return np.array(out)
 
 
-def true_boundary(labels: np.ndarray) -> int:
-    change = np.flatnonzero(labels[1:] != labels[:-1])
-    return int(change[0]) + 1 if len(change) else 0
 
 
-def predicted_boundary(states: np.ndarray, first_label: int) -> int:
-    """Where the labelling first leaves the text's first author (0 if it never starts with
-    them, len if it never leaves)."""
-    if states[0] != first_label:
-        return 0
-    change = np.flatnonzero(states != first_label)
-    return int(change[0]) if len(change) else len(states)
 
 
 # -- fitting ----------------------------------------------------------------------------------------
@@ -254,7 +219,7 @@ def fit_model(engine, srcs: list[Source], train_mix: list[Mixed]) -> tuple[Segme
         ys.append(np.full(len(f), lab))
     mix_labels = []
     for (sents, stats, index), mx in zip(prep_mix, train_mix):
-        lab = sentence_labels(mx, sents)
+        lab = sentence_labels(mx, sents.original)
         mix_labels.append(lab)
         Xs.append(sentence_features(stats, index, len(sents.original)))
         ys.append(lab)
@@ -269,7 +234,7 @@ def fit_model(engine, srcs: list[Source], train_mix: list[Mixed]) -> tuple[Segme
         for (sents, stats, index), mx, lab in zip(prep_mix, train_mix, mix_labels):
             if mx.kind in ("human-machine", "machine-human") and len(lab):
                 lo = sentence.log_odds(sentence_features(stats, index, len(sents.original)))
-                errs.append(abs(predicted_boundary(viterbi(lo, sw), lab[0]) - true_boundary(lab)))
+                errs.append(boundary_error(lab, viterbi(lo, sw)))
         table[sw] = float(np.mean(np.array(errs) <= 1))
         if best is None or table[sw] > table[best]:
             best = sw
@@ -299,7 +264,7 @@ def measure(engine, model: SegmentModel, test_mix: list[Mixed], humans: list[tup
     prep = prepare(engine, [m.text for m in test_mix], RECIPE, progress=True)
     by_domain: dict[str, dict] = {}
     for (sents, stats, index), mx in zip(prep, test_mix):
-        lab = sentence_labels(mx, sents)
+        lab = sentence_labels(mx, sents.original)
         lo = model.sentence.log_odds(sentence_features(stats, index, len(sents.original)))
         post = posteriors(lo, model.switch, model.p_start)
         d = by_domain.setdefault(mx.domain, {"labels": [], "post": [], "raw": [], "errors": [], "kinds": {}})
@@ -307,8 +272,7 @@ def measure(engine, model: SegmentModel, test_mix: list[Mixed], humans: list[tup
         d["post"] += post.tolist()
         d["raw"] += lo.tolist()
         if mx.kind in ("human-machine", "machine-human"):
-            d["errors"].append(abs(predicted_boundary(viterbi(lo, model.switch, model.p_start), lab[0])
-                                   - true_boundary(lab)))
+            d["errors"].append(boundary_error(lab, viterbi(lo, model.switch, model.p_start)))
         k = d["kinds"].setdefault(mx.kind, {"labels": [], "post": []})
         k["labels"] += lab.tolist()
         k["post"] += post.tolist()

@@ -129,9 +129,24 @@ class Detector:
         raise OvidError(f"{self.name} reads no language model's tokens, so it cannot score sentences; "
                         f"segments need a detector that does (ovid:default, fast-detectgpt, likelihood, ...)")
 
+    def can_segment(self) -> bool:
+        """Whether this detector has a segment model (its spans can be asked for)."""
+        try:
+            self.segment_model()
+        except OvidError:
+            return False
+        return True
+
     def segments(self, texts: Sequence[str], ids: Sequence[str] | None = None, progress: bool = False,
                  max_tokens: int | None = None) -> list:
         """Which parts of each text a machine wrote: per text, a list of spans (detect/segments.py)."""
+        check_texts(texts)
+        self.segment_model()
+        raise NotImplementedError
+
+    def segmentations(self, texts: Sequence[str], ids: Sequence[str] | None = None, progress: bool = False,
+                      max_tokens: int | None = None) -> list:
+        """`segments` with each sentence's range, posterior P(machine) and state (detect/segments.py)."""
         check_texts(texts)
         self.segment_model()
         raise NotImplementedError

@@ -266,6 +266,7 @@ class Segmentation:
     spans: list[Span]
     sentence_p_machine: list[float]  # each sentence's posterior P(machine), in order
     sentences: list[tuple[int, int]]  # each sentence's character range in the text as given
+    sentence_machine: list[bool]  # each sentence's state on the most likely path (the spans' runs)
 
 
 def segment(stats: TokenStats, sentences: Sentences, index: np.ndarray, m: SegmentModel) -> Segmentation:
@@ -284,7 +285,7 @@ def segment(stats: TokenStats, sentences: Sentences, index: np.ndarray, m: Segme
             verdict = "machine" if score >= m.threshold else "human"
         spans.append(Span(sentences.original[a][0], sentences.original[b - 1][1], b - a, tokens, score,
                           float(1 / (1 + math.exp(-min(max(score, -50.0), 50.0)))), verdict))
-    return Segmentation(spans, post.tolist(), list(sentences.original))
+    return Segmentation(spans, post.tolist(), list(sentences.original), [bool(x) for x in states])
 
 
 def token_index(tokenizer, sentences: Sentences, stats: TokenStats) -> np.ndarray:

@@ -38,6 +38,15 @@ TABLES: dict[str, list[str]] = {
     # the study's post-hoc detectors on the same samples: human texts against the marked and the
     # plain samples
     "watermark_posthoc.csv": ["model", "scheme", "detector", "auroc_marked", "auroc_plain"],
+    # mixed authorship (the "Mixed texts" section), one segment model per row group: per domain of
+    # the held-out human texts and kind (human-machine: a human opening, then a machine text;
+    # machine-human: the reverse; "human only": the held-out human texts as they are), the sentence
+    # AUROC of the posterior P(machine), the share of texts whose predicted change of author is
+    # within one sentence of the true one and the median error (sentences), and the share of texts
+    # with any span flagged machine at the segment model's span threshold (set to flag `span_fpr` of
+    # human spans); intervals are exact (Clopper-Pearson) 95%
+    "mixed.csv": ["detector", "model", "span_fpr", "domain", "kind", "n_texts", "sentence_auroc", "within_1", "within_1_lo",
+                  "within_1_hi", "median_error", "flagged", "flagged_lo", "flagged_hi"],
     # ROC curve points per detector, all machine corpora pooled against the human test texts
     "roc.csv": ["detector", "fpr", "tpr"],
     # per-document 8-gram overlap with the reference corpus; group e.g. "smollm2-135m top-k",

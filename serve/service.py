@@ -225,7 +225,7 @@ class Service:
         out = {"name": name, "detector": det.name, "default": name == self.default,
                "models": list(getattr(det, "models", None) or ([det.model] if hasattr(det, "model") else [])),
                "normalize": getattr(det, "normalize", "none"), "token_view": self.token_view_model(name) is not None,
-               "segments": can_segment(det),
+               "segments": det.can_segment(),
                "threshold": cal.get("threshold"), "target_fpr": cal.get("target_fpr"),
                "fpr_by_domain": cal.get("fpr_by_domain"), "distributions": cal.get("distributions")}
         return out
@@ -277,15 +277,6 @@ def verdict(det, score: float, item: Prepared, text: str, mark: dict | None, con
             out["warnings"].insert(0, {"code": "too-short", "message": f"only {mark.get('tokens_scored')} scored "
                                        "n-grams: too short for the watermark test"})
     return out
-
-
-def can_segment(det) -> bool:
-    """Whether the detector has a segment model (its spans can be asked for)."""
-    try:
-        det.segment_model()
-    except OvidError:
-        return False
-    return True
 
 
 def error_line(e: Exception) -> str:

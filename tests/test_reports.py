@@ -94,6 +94,14 @@ def fake_study(root: Path) -> Path:
         for m in MODELS for sc in ("kgw", "synthid")
         for a, lvl, lengths in (("none", "none", (16, 64, 256)), ("paraphrase", "paraphrase", (256,)))
         for n in lengths])
+    write_table(tables, "mixed.csv", [
+        {"detector": "ovid:default", "model": "smollm2-135m", "span_fpr": 0.01, "domain": d, "kind": k,
+         "n_texts": 10, "sentence_auroc": 0.7, "within_1": w, "within_1_lo": lo, "within_1_hi": hi,
+         "median_error": 2.0, "flagged": 0.3, "flagged_lo": 0.067, "flagged_hi": 0.652}
+        for d in ("xsum", "writing") for k, w, lo, hi in (("human-machine", 0.2, 0.025, 0.556),
+                                                           ("machine-human", 0.1, 0.003, 0.445))]
+        + [{"detector": "ovid:default", "model": "smollm2-135m", "span_fpr": 0.01, "domain": "xsum",
+            "kind": "human only", "n_texts": 12, "flagged": 0.0, "flagged_lo": 0.0, "flagged_hi": 0.265}])
     write_table(tables, "watermark_quality.csv", [
         {"model": m, "scheme": sc, "quality_model": "gemma3-270m", "n": 64, "ppl_median": 20.0 + i,
          "ppl_mean": 25.0 + i, "distinct_1": 0.6, "distinct_2": 0.9, "distinct_3": 0.97, "words_mean": 180.0}
@@ -266,7 +274,7 @@ def test_report_in_headless_chromium(rendered, tmp_path):
     assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
     csv_rows = {n: len(pd.read_csv(rendered / "tables" / n)) for n in
                 ("summary.csv", "detection.csv", "fpr_by_domain.csv", "overlap_summary.csv", "overlap_spans.csv",
-                 "robustness.csv", "watermark.csv", "watermark_quality.csv", "watermark_posthoc.csv")}
+                 "robustness.csv", "watermark.csv", "watermark_quality.csv", "watermark_posthoc.csv", "mixed.csv")}
     assert seen["tables"] == csv_rows
 
     shot = tmp_path / "shot.png"
@@ -293,6 +301,20 @@ def test_detection_under_attack_shows_both_defences_and_the_change(rendered):
     assert [[c.strip() for c in r] for r in rows] == [
         ["gltr", "homoglyph", "character", "on", "0.880", "+0.000", "0.500", "0.000", "0.000"],
         ["gltr", "homoglyph", "character", "off", "0.630", "-0.250", "0.500", "0.400", "0.000"]]
+
+
+def test_mixed_texts_section_shows_boundary_accuracy_by_domain_with_exact_intervals(rendered):
+    html_text, md = page(rendered)
+    for text in (html_text, md):
+        assert "Mixed texts" in text and "tables/mixed.csv" in text and "meant to flag about 1% of human spans" in text
+        assert "within one sentence of the true one in 15% of texts" in text  # (0.2*10*2 + 0.1*10*2) / 40
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in md.splitlines()
+            if line.startswith("| ovid:default | xsum |")]
+    assert rows == [["ovid:default", "xsum", "human-machine", "10", "0.700", "0.20 [0.03, 0.56]", "2.0",
+                     "0.30 [0.07, 0.65]"],
+                    ["ovid:default", "xsum", "machine-human", "10", "0.700", "0.10 [0.00, 0.45]", "2.0",
+                     "0.30 [0.07, 0.65]"],
+                    ["ovid:default", "xsum", "human only", "12", "–", "–", "–", "0.00 [0.00, 0.27]"]]
 
 
 def test_watermark_section_shows_length_attacks_quality_and_posthoc(rendered):

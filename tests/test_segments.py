@@ -159,3 +159,81 @@ def test_score_files_write_each_texts_spans(tiny_lm, monkeypatch, tmp_path):
 
     csv = pd.read_csv(tmp_path / "s.csv")
     assert json.loads(csv["segments"][0]) == rows[0]["segments"]
+
+
+def test_a_mixture_knows_each_sentences_author_and_how_far_a_boundary_is():
+    from ovid.detect import mixtures as mx
+
+    m = mx.join([("A person wrote this.", 0), ("And this.", 0), ("A model wrote this.", 1)], "human-machine", "d")
+    assert m.text == "A person wrote this. And this. A model wrote this." and m.pieces[2] == (31, 50)
+    labels = mx.sentence_labels(m, sg.split_sentences(m.text, "none").original)
+    assert labels.tolist() == [0, 0, 1] and mx.true_boundary(labels) == 2
+    assert mx.boundary_error(labels, np.array([0, 0, 1])) == 0
+    assert mx.boundary_error(labels, np.array([0, 1, 1])) == 1
+    assert mx.boundary_error(labels, np.array([0, 0, 0])) == 1  # never leaves the first author: boundary at 3
+    assert mx.boundary_error(labels, np.array([1, 1, 1])) == 2  # never starts with them: boundary at 0
+
+
+def fake_segmentation(labels_found, states, flagged):
+    ranges = [(10 * i, 10 * i + 9) for i in range(len(states))]
+    span = sg.Span(0, 9, 2, 50, 1.0, 0.7, "machine" if flagged else "human")
+    return sg.Segmentation([span], [float(p) for p in labels_found], ranges, [bool(s) for s in states])
+
+
+def test_the_mixed_texts_table_counts_boundaries_flags_and_human_false_alarms():
+    from ovid.detect.mixtures import Mixture
+    from ovid.reports.study.mixed import mixed_rows
+
+    def mixture(labels, kind):
+        return Mixture("x" * 10 * len(labels), tuple(labels), tuple((10 * i, 10 * i + 9) for i in range(len(labels))),
+                       kind, "news")
+
+    mixes = [mixture([0, 0, 1, 1], "human-machine"), mixture([0, 0, 1, 1], "human-machine"),
+             mixture([0, 0, 0, 1, 1], "human-machine"), mixture([1, 1, 0, 0], "machine-human")]
+    segs = [fake_segmentation([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], True),   # exact
+            fake_segmentation([0.1, 0.6, 0.7, 0.9], [0, 1, 1, 1], True),   # one sentence early
+            fake_segmentation([0.1, 0.2, 0.3, 0.4, 0.45], [0, 0, 0, 0, 0], False),  # never leaves: 2 late
+            fake_segmentation([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0], True)]
+    humans = [fake_segmentation([0.1], [0], False), fake_segmentation([0.9], [1], True),
+              fake_segmentation([0.1], [0], False)]
+    rows = {(r["domain"], r["kind"]): r for r in mixed_rows("det", model(), mixes, segs, ["news", "news", "web"],
+                                                             humans)}
+    hm = rows["news", "human-machine"]
+    assert hm["n_texts"] == 3 and hm["within_1"] == pytest.approx(2 / 3) and hm["median_error"] == 1.0
+    assert hm["flagged"] == pytest.approx(2 / 3) and hm["within_1_lo"] < 2 / 3 < hm["within_1_hi"]
+    # 7 human and 6 machine sentences: the human 0.6 is above the machine 0.4 and 0.45
+    assert hm["sentence_auroc"] == pytest.approx(1 - 2 / 42)
+    assert rows["news", "machine-human"]["within_1"] == 1.0 and rows["news", "machine-human"]["within_1_hi"] == 1.0
+    assert rows["news", "human only"]["flagged"] == 0.5 and rows["web", "human only"]["flagged"] == 0.0
+    assert rows["web", "human only"]["flagged_hi"] == pytest.approx(0.975)  # one text: exact, never [0, 0]
+    assert {r["span_fpr"] for r in rows.values()} == {0.01}
+
+
+def test_a_study_builds_mixed_texts_from_its_held_out_texts(tiny_lm, monkeypatch):
+    from types import SimpleNamespace
+
+    from ovid.corpus import Record
+    from ovid.reports.study.corpora import Corpus, Split
+    from ovid.reports.study.mixed import build_mixtures, mixed_table
+
+    monkeypatch.setattr(sg, "shipped_model", lambda name: model())
+    human = [Record(f"h{i}", f"Person {i} wrote the first line. Then a second one here. And a third line came. "
+                    "A fourth ended it.", 0, "news.jsonl", {"domain": "news" if i < 3 else "fiction"})
+             for i in range(5)]
+    machine = [Record(f"m{i}", f"The model went on for text {i}. It wrote more. It finished here.", 1, "gen.jsonl",
+                      {"prompt_id": f"h{4 - i}"}) for i in range(5)]
+    split = Split([], human, {"gen": []}, {"gen": machine})
+    corpora = [Corpus("gen", "tiny", 1, "pure", machine, "gen.jsonl")]
+    mixes = build_mixtures(split, corpora, 2, 0)
+    assert [(m.domain, m.kind) for m in mixes] == [("news", "human-machine"), ("news", "machine-human")] * 2 + \
+        [("fiction", "human-machine"), ("fiction", "machine-human")] * 2
+    first = mixes[0]  # h0's opening, then the model's continuation of h0 (prompt_id h0: m4)
+    assert first.text.startswith("Person 0 wrote") and "text 4" in first.text and first.labels[0] == 0
+    assert build_mixtures(split, corpora, 2, 0) == mixes  # seeded
+    dets = {"lik": make_detector("likelihood", model=tiny_lm), "tfidf": make_detector("tfidf")}
+    table = mixed_table(dets, corpora, split, SimpleNamespace(study=SimpleNamespace(mixed=2, seed=0)))
+    assert set(table.detector) == {"lik"}  # tfidf reads no tokens: no row
+    assert sorted(zip(table.domain, table.kind, table.n_texts)) == [
+        ("fiction", "human only", 2), ("fiction", "human-machine", 2), ("fiction", "machine-human", 2),
+        ("news", "human only", 3), ("news", "human-machine", 2), ("news", "machine-human", 2)]
+    assert table.within_1.dropna().between(0, 1).all() and (table.flagged_lo <= table.flagged).all()

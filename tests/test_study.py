@@ -148,6 +148,9 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
     assert list(quality.scheme) == ["none", "kgw", "synthid"] and (quality.ppl_median > 1).all()
     posthoc = pd.read_csv(out / "tables" / "watermark_posthoc.csv")
     assert len(posthoc) == 4 and posthoc.auroc_marked.between(0, 1).all()
+    # no segment model for the tiny model: the section says why it has no rows
+    assert pd.read_csv(out / "tables" / "mixed.csv").empty
+    assert "no detector of this study reads a language model" in (out / "index.html").read_text()
     check_in_browser(out, tmp_path)
 
     # second run: nothing expensive is redone

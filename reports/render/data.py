@@ -19,7 +19,7 @@ from ..schema import GLTR_EXAMPLES, OPTIONAL_COLUMNS, STUDY_JSON, TABLES
 # Every other contract column is numeric.
 TEXT_COLUMNS = frozenset({"detector", "corpus", "model", "decoding", "train_corpus", "test_corpus",
                           "group", "id", "span_text", "best_detector", "domain", "attack", "level", "defence", "scheme",
-                          "quality_model"})
+                          "quality_model", "kind"})
 NUMERIC_NA = ["", "nan", "NaN", "-nan", "NA", "N/A", "null", "None", "<NA>"]
 GLTR_KEYS = ("title", "label", "source", "tokens")
 N_BUCKETS = 4  # GLTR buckets: top-10, top-100, top-1000, beyond

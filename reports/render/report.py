@@ -10,6 +10,7 @@ from .data import StudyData, load_study
 from .detection_sections import detection_blocks, roc_blocks, summary_blocks, transfer_blocks
 from .html_page import render_html
 from .markdown_page import render_markdown
+from .mixed_sections import mixed_blocks
 from .robustness_sections import robustness_blocks
 from .study_sections import gltr_blocks, memorization_blocks, reproducibility_blocks
 from .watermark_sections import watermark_blocks
@@ -20,7 +21,7 @@ FIGURES = "figures"
 def report_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
     """Every block of the report, in page order; writes the figures into `figures_dir`."""
     return (summary_blocks(data) + detection_blocks(data, figures_dir) + robustness_blocks(data, figures_dir)
-            + watermark_blocks(data, figures_dir) + transfer_blocks(data, figures_dir) + roc_blocks(data, figures_dir)
+            + watermark_blocks(data, figures_dir) + mixed_blocks(data) + transfer_blocks(data, figures_dir) + roc_blocks(data, figures_dir)
             + gltr_blocks(data) + memorization_blocks(data, figures_dir)
             + reproducibility_blocks(data))
 

@@ -66,6 +66,8 @@ class StudySection:
                                         check=each(at_least(1)))
     bootstrap: int = setting(1000, "Resamples for the 95% intervals.", check=at_least(0, high=MAX_BOOTSTRAP))
     examples: int = setting(2, "GLTR-coloured examples per class.", check=at_least(0))
+    mixed: int = setting(10, "Mixed texts per domain and kind (human then machine, machine then human) in the "
+                         "Mixed texts section, built from the held-out texts; 0: no section.", check=at_least(0))
 
     def __post_init__(self) -> None:
         check_settings(self)

@@ -32,6 +32,7 @@ from .config import StudyConfig, load_study
 from .corpora import PROMPTS, Corpus, existing_corpora, generate_corpora, make_split, read_human, shown_path
 from .detection import cross_size_table, detection_tables, fpr_domain_table, gltr_examples, length_table, summary_table
 from .detectors import build_detector, detector_slug, train_texts, trained_on
+from .mixed import mixed_table
 from .robustness import robustness_table
 from .watermark import watermark_tables
 
@@ -130,6 +131,8 @@ def _run(cfg: StudyConfig, out: Path, progress: bool) -> Path:
         write_table(out, "watermark.csv", marks)
         write_table(out, "watermark_quality.csv", quality)
         write_table(out, "watermark_posthoc.csv", posthoc)
+    if cfg.study.mixed:
+        write_table(out, "mixed.csv", timed(timings, "mixed", lambda: mixed_table(dets, corpora, split, cfg)))
     if cfg.study.length_buckets:
         write_table(out, "length.csv", timed(timings, "length", lambda: length_table(dets, corpora, split, cfg)))
     examples = timed(timings, "gltr_examples", lambda: gltr_examples(cfg, corpora, split, out))
