@@ -16,7 +16,7 @@ def _rate(value) -> str | None:
 
 @dataclass(frozen=True, kw_only=True)
 class AttackConfig:
-    attacks: tuple[str, ...] = setting(("homoglyph",), "Attacks, comma-separated: homoglyph, zero_width_space, "
+    attacks: tuple[str, ...] = setting(("homoglyph",), "Attacks: homoglyph, zero_width_space, "
                                        "whitespace, upper_lower, insert_paragraphs, number, article_deletion, "
                                        "alternative_spelling, misspelling, synonym, paraphrase.")
     rate: float | None = setting(None, "Share of the units each attack edits (default: RAID's rate per attack).",

@@ -102,7 +102,8 @@ def main(argv=None) -> None:
         set_hits, t_set_query = timed(set_query, grams, queries)
         bf, t_bloom_build = timed(build_filter, ref, capacity, args.fpr)
         bloom_hits, t_bloom_query = timed(bloom_query, bf, queries)
-        _, t_sharded = timed(build_bloom, BloomBuildConfig(sources=[str(corpus)], out=str(tmp / "ref.bloom"), capacity=capacity, fpr=args.fpr),
+        _, t_sharded = timed(build_bloom, BloomBuildConfig(sources=[str(corpus)], out=str(tmp / "ref.bloom"), capacity=capacity, fpr=args.fpr,
+                                                      workers=0),
                              False)
         assert len(set_hits) == len(bloom_hits) == n_query and not (set_hits & ~bloom_hits).any()
         rounds.append({"set_build": n_ref / t_set_build, "set_query": n_query / t_set_query,

@@ -7,11 +7,17 @@ import sys
 import typer
 
 from . import attack, generate, overlap, resources, score, serve, study, train
-from .runner import run
+from .runner import print_version, run
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
                   help="ovid: synthetic-text detection and responsible-release studies.")
+
+
+@app.callback()
+def ovid(version: bool = typer.Option(False, "--version", is_eager=True, callback=print_version,
+                                      help="Print the version and exit.")) -> None:
+    """The options before a command: --version (and typer's --install-completion)."""
 app.command("models")(resources.models)
 app.command("generate")(generate.command)
 app.command("score")(score.command)
@@ -25,7 +31,7 @@ app.command("serve")(serve.command)
 
 def run_ovid(args: list[str]) -> int:
     """`ovid ARGS` in this process; returns the exit code."""
-    return run(app, train.spread_lists(args) if args[:1] == ["train"] else args, "ovid")
+    return run(app, train.old_list_form(args) if args[:1] == ["train"] else args, "ovid")
 
 
 def main(argv: list[str] | None = None) -> None:

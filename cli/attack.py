@@ -7,7 +7,7 @@ import typer
 
 from ovid.attack.config import AttackConfig
 
-from .options import argument, field_options, option, split_list, with_options
+from .options import argument, field_options, option, with_options
 
 OPTIONS = [argument("corpus", str, "Corpus to attack: any format ovid reads (JSONL, Fast-DetectGPT JSON, "
                     "a folder of .txt, a table, hf:NAME)."),
@@ -24,8 +24,7 @@ def attack(*, corpus: str, attack: list[str], out: Path, progress: bool, **setti
     from ovid.models import quiet_loading
 
     quiet_loading(not progress)
-    names = [n for a in attack for n in split_list(a)]
-    path, meta = attack_corpus(AttackConfig(attacks=tuple(names), **settings), corpus, out, progress)
+    path, meta = attack_corpus(AttackConfig(attacks=tuple(attack), **settings), corpus, out, progress)
     typer.echo(f"{path}: {meta['n_written']} attacked texts ({', '.join(meta['attacks'])})")
 
 

@@ -3,22 +3,24 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from ovid.generate.config import Decoding, GenerationConfig, SamplingParams
+from ovid.corpus import check_sources
+from ovid.generate.config import Decoding, GenerationConfig, SamplingParams, Strategy
 from ovid.ray_tasks import RaySettings
+from ovid.settings import field_default, field_help
 from ovid.watermark.config import SCHEMES, WatermarkConfig
 
-from .options import fail, field_options, option, split_list, with_options
+from .options import fail, field_options, option, with_options
 from .watermark_options import FIELDS, option_name, watermark_options
 
-GRID = " Comma-separated (or a family: gpt2, offline) for a grid."
 OPTIONS = [
-    *field_options(GenerationConfig, only=("model",), help_suffix={"model": GRID}),
-    *field_options(Decoding, only=("strategy",), rename={"strategy": "decoding"},
-                   help_suffix={"strategy": " Comma-separated for a grid."}),
+    option("model", List[str], [field_default(GenerationConfig, "model")],
+           field_help(GenerationConfig, "model") + " Several (or a family: gpt2, offline) make a grid."),
+    option("decoding", List[Strategy], [field_default(Decoding, "strategy")],
+           field_help(Decoding, "strategy") + " Several make a grid."),
     *field_options(SamplingParams),
     *field_options(GenerationConfig, skip=("model", "decoding", "watermark")),
     *watermark_options(detector=False),
@@ -43,9 +45,11 @@ def watermark_config(given: dict) -> WatermarkConfig | None:
     return WatermarkConfig(**given)
 
 
-def generate(*, model: str, decoding: str, out: Path | None, out_dir: Path | None, progress: bool,
+def generate(*, model: list[str], decoding: list[str], out: Path | None, out_dir: Path | None, progress: bool,
              **settings) -> None:
     """Sample a corpus (gpt-2-output-dataset JSONL + .meta.json). Re-run the same command to resume."""
+    if settings["prompts"] is not None:
+        check_sources([settings["prompts"]])  # a missing file is named before torch is imported
     from ovid.generate import expand_models, sample_corpus, sample_grid
     from ovid.models import quiet_loading
 
@@ -54,10 +58,10 @@ def generate(*, model: str, decoding: str, out: Path | None, out_dir: Path | Non
     knobs = {k: settings.pop(k) for k in KNOBS}
     on_ray = RaySettings(**{k: settings.pop(k) for k in RAY_OPTIONS})
     watermark = watermark_config({k: settings.pop(option_name(k)) for k in FIELDS})
-    if not split_list(model) or not split_list(decoding):
+    if not model or not decoding:
         fail("give at least one --model and one --decoding")
-    models = expand_models(split_list(model))
-    decodings = [Decoding(strategy, **knobs) for strategy in split_list(decoding)]
+    models = expand_models(model)
+    decodings = [Decoding(strategy, **knobs) for strategy in decoding]
     base = GenerationConfig(model=models[0], decoding=decodings[0], watermark=watermark, **settings)
     if len(models) * len(decodings) > 1 or out is None:
         if out_dir is None:

@@ -6,11 +6,13 @@ from typing import List
 from ovid.overlap.bloom_build import BloomBuildConfig
 from ovid.settings import field_help
 
-from .options import argument, field_options, option, with_options
+from .options import alias, argument, field_options, option, with_options
 
+SETTINGS = field_options(BloomBuildConfig, skip=("sources",), spell={"n": "--ngram-len"})
 OPTIONS = [argument("sources", List[str], field_help(BloomBuildConfig, "sources")),
-           *field_options(BloomBuildConfig, skip=("sources",)),
-           option("progress", bool, True, "Show progress lines.")]
+           *SETTINGS,
+           option("progress", bool, True, "Show progress lines."),
+           alias("--n", next(p for p in SETTINGS if p.name == "n"))]  # --n is the sample count in generate
 
 
 def bloom(*, progress: bool, **settings) -> None:

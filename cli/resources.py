@@ -6,6 +6,8 @@ from typing import List
 
 import typer
 
+from .options import list_values
+
 
 def models() -> None:
     """List the model registry and whether each model can be loaded offline now."""
@@ -20,8 +22,10 @@ def models() -> None:
 
 
 def download(
-    dataset: List[str] = typer.Option(..., help="webtext, small-117M, small-117M-k40, ..., xl-1542M-k40 (repeatable)."),
-    split: List[str] = typer.Option(["test"], help="train, valid or test (repeatable)."),
+    dataset: List[str] = typer.Option(..., help="webtext, small-117M, small-117M-k40, ..., xl-1542M-k40.",
+                                      callback=list_values(str, "--dataset"), metavar="<str>,..."),
+    split: List[str] = typer.Option(["test"], help="train, valid or test.", callback=list_values(str, "--split"),
+                                    metavar="<train|valid|test>,..."),
     out_dir: Path = typer.Option(Path("data/gpt-2-output"), help="Where the .jsonl files go."),
     progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:

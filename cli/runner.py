@@ -13,6 +13,19 @@ from .watermark_options import NAMES as WATERMARK_NAMES
 OPTION_NAMES = {"strategy": "decoding", **WATERMARK_NAMES}  # settings whose CLI option has another name
 
 
+def version_line() -> str:
+    from ovid.version import __version__
+
+    return f"ovid {__version__}"
+
+
+def print_version(value: bool) -> None:
+    """--version: the version, then stop (an eager option, before any other is checked)."""
+    if value:
+        typer.echo(version_line())
+        raise typer.Exit()
+
+
 def one_line(message: str) -> str:
     """A message as one line, whatever it quotes (a file name may hold a line break)."""
     return message.strip().replace("\r", "\\r").replace("\n", "\\n")
@@ -36,6 +49,7 @@ def run(command: typer.Typer, args: list[str], prog: str) -> int:
         return 1
     except TyperException as e:  # click's usage errors (unknown option, missing argument): exit code 2
         message = e.format_message() if hasattr(e, "format_message") else "aborted"
+        message = message.replace("Value error, ", "")  # typer checks a choice with pydantic, which says so
         typer.echo(f"error: {' '.join(message.split())}", err=True)
         return getattr(e, "exit_code", 130)
     finally:

@@ -9,14 +9,18 @@ import typer
 from ovid.errors import OvidError
 from ovid.serve.config import ServeConfig
 
-from .options import field_options, with_options
+from .options import alias, field_options, with_options
 from .watermark_options import field_name, watermark_options
 
+# serve's limits per request, renamed where generate and train give the name another meaning
+SPELLED = {"max_texts": "--max-request-texts", "max_tokens": "--truncate-tokens"}
+SETTINGS = field_options(ServeConfig, skip=("watermark", "watermark_model", "warm_up"), spell=SPELLED)
 OPTIONS = [
-    *field_options(ServeConfig, skip=("watermark", "watermark_model", "warm_up")),
+    *SETTINGS,
     *field_options(ServeConfig, only=("watermark_model",)),
     *watermark_options(detector=True),
     *field_options(ServeConfig, only=("warm_up",)),
+    *[alias("--" + name.replace("_", "-"), next(p for p in SETTINGS if p.name == name)) for name in SPELLED],
 ]
 
 

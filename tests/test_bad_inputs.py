@@ -213,7 +213,8 @@ CLI = [
     ("missing-corpus", "score {u}/nope.jsonl --detector {u}/det --out {o}/s.jsonl", 2, "nope.jsonl: no such file"),
     ("empty-corpus", "score {u}/empty.jsonl --detector {u}/det --out {o}/s.jsonl", 2, "no texts in"),
     # numbers out of range, unknown names
-    ("score-dtype", "score {u}/good.jsonl --detector fast-detectgpt --dtype nope --out {o}/s.jsonl", 2, "--dtype must be one of auto"),
+    ("score-dtype", "score {u}/good.jsonl --detector fast-detectgpt --dtype nope --out {o}/s.jsonl", 2,
+     "Invalid value for '--dtype': 'nope' is not one of 'auto', 'float32'"),
     ("score-max-length-0", "score {u}/good.jsonl --detector fast-detectgpt --max-length 0 --out {o}/s.jsonl", 2, "--max-length must be >= 3, got 0"),
     ("score-max-length-neg", "score {u}/good.jsonl --detector fast-detectgpt --max-length -5 --out {o}/s.jsonl", 2, "--max-length must be >= 3"),
     ("score-budget-0", "score {u}/good.jsonl --token-budget 0 --out {o}/s.jsonl", 2, "--token-budget must be >= 1"),
@@ -307,7 +308,10 @@ CLI = [
     ("gen-top-p-0", "generate -n 2 --top-p 0 --out {o}/g.jsonl", 2, "--top-p must be in (0, 1], got 0"),
     ("gen-top-k-0", "generate -n 2 --top-k 0 --out {o}/g.jsonl", 2, "--top-k must be >= 1"),
     ("gen-temperature-0", "generate -n 2 --temperature 0 --out {o}/g.jsonl", 2, "--temperature must be > 0"),
-    ("gen-dtype", "generate -n 2 --dtype nope --out {o}/g.jsonl", 2, "--dtype must be one of"),
+    ("gen-dtype", "generate -n 2 --dtype nope --out {o}/g.jsonl", 2, "Invalid value for '--dtype': 'nope' is not one of"),
+    ("gen-decoding-repeated", "generate -n 2 --decoding pure --decoding beam --out-dir {o}/g", 2,
+     "--decoding must be one of pure, top-k, top-p, temperature, got 'beam'"),
+    ("gen-model-repeated-empty", "generate -n 2 --model , --model , --out {o}/g.jsonl", 2, "give at least one --model"),
     ("gen-max-tokens-0", "generate -n 2 --max-tokens 0 --out {o}/g.jsonl", 2, "--max-tokens must be in [1, 131072], got 0"),
     ("gen-max-tokens-huge", "generate -n 2 --max-tokens 10000000000 --out {o}/g.jsonl", 2,
      "--max-tokens must be in [1, 131072], got 10000000000"),
@@ -322,30 +326,32 @@ CLI = [
     ("gen-chat-instruction", "generate --prompts {u}/human.jsonl --chat --instruction Summarise --out {o}/g.jsonl", 2,
      "--instruction must contain {prompt}"),
     # train
-    ("train-epochs-0", "train --detector roberta --encoder x --epochs 0 --train {u}/good.jsonl --out {o}/d", 2,
+    ("train-epochs-0", "train --detector roberta --backbone x --epochs 0 --train {u}/good.jsonl --out {o}/d", 2,
      "--epochs must be >= 1, got 0"),
     ("train-fpr-2", "train --detector tfidf --target-fpr 2 --train {u}/good.jsonl --out {o}/d", 2,
      "--target-fpr must be in (0, 1)"),
     ("train-calibration", "train --detector tfidf --calibration sigmoid --train {u}/good.jsonl --out {o}/d", 2,
-     "--calibration must be one of platt, isotonic"),
+     "Invalid value for '--calibration': 'sigmoid' is not one of 'platt', 'isotonic'."),
     ("train-max-texts-1", "train --detector tfidf --max-texts 1 --train {u}/good.jsonl --out {o}/d", 2,
      "--max-texts must be >= 2"),
-    ("train-param-not-taken", "train --detector tfidf --encoder minilm-l6 --train {u}/good.jsonl --out {o}/d", 2,
+    ("train-param-not-taken", "train --detector tfidf --backbone minilm-l6 --train {u}/good.jsonl --out {o}/d", 2,
      "--backbone does not apply to detector 'tfidf'"),
     ("train-train-layers-neg", "train --detector classifier --train-layers -1 --train {u}/good.jsonl --out {o}/d", 2,
      "--train-layers must be >= 0, got -1"),
     ("train-classifier-dtype", "train --detector classifier --dtype fp8 --train {u}/good.jsonl --out {o}/d", 2,
-     "dtype must be one of auto"),
+     "Invalid value for '--dtype': 'fp8' is not one of 'auto'"),
     ("train-classifier-pooling", "train --detector classifier --pooling max --train {u}/good.jsonl --out {o}/d", 2,
-     "pooling must be one of last, mean, got 'max'"),
+     "Invalid value for '--pooling': 'max' is not one of 'last', 'mean'."),
     ("train-classifier-empty-backbone", "train --detector classifier --backbone= --train {u}/good.jsonl --out {o}/d", 2,
      "backbone must name a model"),
-    ("train-pool-layers-words", "train --detector ensemble --features hidden --pool-layers a,b --train {u}/good.jsonl "
-     "--out {o}/d", 2, "--pool-layers must be comma-separated layer indices, got 'a,b'"),
+    ("train-pool-layers-words", "train --detector ensemble --features hidden --pool-layers 4,b --train {u}/good.jsonl "
+     "--out {o}/d", 2, "Invalid value for '--pool-layers': 'b' is not an integer"),
+    ("train-pool-layers-repeated", "train --detector ensemble --features hidden --pool-layers 4 --pool-layers x "
+     "--train {u}/good.jsonl --out {o}/d", 2, "Invalid value for '--pool-layers': 'x' is not an integer"),
     ("train-hidden-no-layers", "train --detector ensemble --features hidden --train {u}/good.jsonl --out {o}/d", 2,
      "features='hidden' needs pool_layers"),
     ("train-features", "train --detector ensemble --features words --train {u}/good.jsonl --out {o}/d", 2,
-     "features must be one of"),
+     "Invalid value for '--features': 'words' is not one of 'stats', 'distributions', 'hidden'."),
     ("train-valid-is-train", "train --detector tfidf --train {u}/good.jsonl --valid {u}/good.jsonl --out {o}/d", 2,
      "good.jsonl is also --train"),
     ("train-valid-same-texts", "train --detector tfidf --train {u}/good.jsonl --valid {u}/good-copy.jsonl --out {o}/d",
@@ -355,15 +361,24 @@ CLI = [
     ("train-no-texts", "train --detector tfidf --out {o}/d", 2, "no training texts"),
     ("train-human-only", "train --detector tfidf --human {u}/human.jsonl --out {o}/d", 2, "no training texts"),
     ("train-missing-input", "train --detector tfidf --train {u}/nope.jsonl --out {o}/d", 2, "nope.jsonl: no such file"),
+    ("train-missing-in-commas", "train --detector tfidf --train {u}/good.jsonl,{u}/nope.jsonl --out {o}/d", 2,
+     "nope.jsonl: no such file"),
+    ("train-missing-repeated", "train --detector tfidf --human {u}/human.jsonl --human {u}/nope.jsonl "
+     "--machine {u}/machine.jsonl --out {o}/d", 2, "nope.jsonl: no such file"),
+    ("train-default-missing", "train --train {u}/nope.jsonl --out {o}/d", 2, "nope.jsonl: no such file"),
+    ("train-default-max-texts", "train --max-texts 1 --train {u}/good.jsonl --out {o}/d", 2, "--max-texts must be >= 2"),
     ("train-resume-tfidf", "train --detector tfidf --resume --train {u}/good.jsonl --out {o}/d", 2,
      "--resume applies to detectors trained in steps"),
     ("train-unlabelled", "train --detector tfidf --train {u}/unlabelled.jsonl --out {o}/d", 2, "has no label"),
-    ("train-tfidf-C", "train --detector tfidf --C -1 --train {u}/good.jsonl --out {o}/d", 2, "C must be > 0"),
+    ("train-tfidf-c", "train --detector tfidf --c -1 --train {u}/good.jsonl --out {o}/d", 2, "C must be > 0"),
+    ("train-tfidf-c-text", "train --detector tfidf --c x --train {u}/good.jsonl --out {o}/d", 2,
+     "Invalid value for '--c'"),
     ("train-max-features-0", "train --detector tfidf --max-features 0 --train {u}/good.jsonl --out {o}/d", 2,
      "max_features must be >= 1"),
     ("train-unknown-detector", "train --detector robertta --train {u}/good.jsonl --out {o}/d", 2, "did you mean roberta"),
     # bloom
-    ("bloom-n-0", "bloom {u}/human.jsonl --n 0 --out {o}/b.bloom", 2, "--n must be >= 1, got 0"),
+    ("bloom-ngram-len-0", "bloom {u}/human.jsonl --ngram-len 0 --out {o}/b.bloom", 2, "--ngram-len must be >= 1, got 0"),
+    ("bloom-workers-neg", "bloom {u}/human.jsonl --workers -1 --out {o}/b.bloom", 2, "--workers must be >= 0, got -1"),
     ("bloom-fpr-2", "bloom {u}/human.jsonl --fpr 2 --out {o}/b.bloom", 2, "--fpr must be in (0, 1)"),
     ("bloom-empty", "bloom {u}/short.jsonl --workers 1 --out {o}/b.bloom", 2, "no 8-grams"),
     ("bloom-empty-file", "bloom {u}/empty.jsonl --out {o}/b.bloom", 2, "empty.jsonl: no texts"),
@@ -389,7 +404,9 @@ CLI = [
     ("attack-rate-0", "attack {u}/good.jsonl --attack number --rate 0 --out {o}/a.jsonl", 2, "--rate must be in (0, 1]"),
     ("attack-rate-big", "attack {u}/good.jsonl --attack number --rate 1.5 --out {o}/a.jsonl", 2, "--rate must be in (0, 1]"),
     ("attack-seed", "attack {u}/good.jsonl --seed -1 --out {o}/a.jsonl", 2, "--seed must be in [0, 4294967295]"),
-    ("attack-dtype", "attack {u}/good.jsonl --dtype fp8 --out {o}/a.jsonl", 2, "--dtype must be one of"),
+    ("attack-dtype", "attack {u}/good.jsonl --dtype fp8 --out {o}/a.jsonl", 2, "Invalid value for '--dtype': 'fp8'"),
+    ("attack-unknown-in-repeated", "attack {u}/good.jsonl --attack number --attack homoglif,number --out {o}/a.jsonl",
+     2, "unknown attack 'homoglif'; did you mean homoglyph?"),
     ("attack-missing", "attack {u}/nope.jsonl --out {o}/a.jsonl", 2, "nope.jsonl: no such file"),
     ("attack-empty", "attack {u}/empty.jsonl --out {o}/a.jsonl", 2, "empty.jsonl: no texts to attack"),
     ("attack-broken", "attack {u}/broken.jsonl --out {o}/a.jsonl", 2, "broken.jsonl:2: invalid JSON"),
@@ -402,7 +419,7 @@ CLI = [
     ("attack-out-foreign-meta", "attack {u}/good.jsonl --out {u}/mine.jsonl", 2,
      "mine.meta.json exists and is not the metadata of an attacked corpus"),
     ("train-normalize", "train --detector tfidf --normalize lower --train {u}/good.jsonl --out {o}/d", 2,
-     "normalize must be one of none, repair, fold, got 'lower'"),
+     "Invalid value for '--normalize': 'lower' is not one of 'none', 'repair', 'fold'."),
     # a failure before any work is saved leaves nothing behind: no folder, empty corpus or "running" metadata
     ("attack-model-fails", "attack {u}/good.jsonl --attack misspelling --attack-model {u}/notes --no-progress "
      "--out {o}/new/a.jsonl", 2, "is a folder without a model"),
@@ -413,6 +430,7 @@ CLI = [
     # download
     ("download-unknown-dataset", "download --dataset webtxt --out-dir {o}/dl", 2, "unknown dataset(s) webtxt"),
     ("download-unknown-split", "download --dataset webtext --split dev --out-dir {o}/dl", 2, "unknown split(s) dev"),
+    ("download-unknown-in-commas", "download --dataset webtext,webtxt --out-dir {o}/dl", 2, "unknown dataset(s) webtxt"),
     # watermarks: generate's options, then the detector's (all refused before a model loads)
     ("generate-watermark-no-key", "generate -n 2 --watermark kgw --out {o}/g.jsonl", 2, "--watermark-key is required"),
     ("generate-watermark-key-text", "generate -n 2 --watermark kgw --watermark-key abc --out {o}/g.jsonl", 2,
@@ -422,7 +440,7 @@ CLI = [
     ("generate-watermark-key-huge", "generate -n 2 --watermark kgw --watermark-key 9223372036854775808 "
      "--out {o}/g.jsonl", 2, "--watermark-key must be an integer in [0, 2**63 - 1]"),
     ("generate-watermark-unknown", "generate -n 2 --watermark redlist --watermark-key 1 --out {o}/g.jsonl", 2,
-     "--watermark must be one of kgw, synthid, got 'redlist'"),
+     "Invalid value for '--watermark': 'redlist' is not one of 'kgw', 'synthid'."),
     ("generate-gamma-alone", "generate -n 2 --gamma 0.5 --out {o}/g.jsonl", 2,
      "--gamma needs --watermark kgw or --watermark synthid"),
     ("generate-gamma-1", "generate -n 2 --watermark kgw --watermark-key 1 --gamma 1 --out {o}/g.jsonl", 2,
@@ -430,11 +448,15 @@ CLI = [
     ("generate-delta-0", "generate -n 2 --watermark kgw --watermark-key 1 --delta 0 --out {o}/g.jsonl", 2,
      "--delta must be > 0"),
     ("generate-seeding", "generate -n 2 --watermark kgw --watermark-key 1 --seeding-scheme minhash "
-     "--out {o}/g.jsonl", 2, "--seeding-scheme must be one of lefthash, selfhash"),
+     "--out {o}/g.jsonl", 2, "Invalid value for '--seeding-scheme': 'minhash' is not one of 'lefthash', 'selfhash'."),
     ("generate-ngram-len-1", "generate -n 2 --watermark synthid --watermark-key 1 --ngram-len 1 --out {o}/g.jsonl", 2,
      "--ngram-len must be >= 2"),
     ("generate-synthid-keys-repeated", "generate -n 2 --watermark synthid --synthid-keys 3 --synthid-keys 3 "
      "--out {o}/g.jsonl", 2, "--synthid-keys must not repeat a key"),
+    ("generate-synthid-keys-commas", "generate -n 2 --watermark synthid --synthid-keys 3,3 --out {o}/g.jsonl", 2,
+     "--synthid-keys must not repeat a key"),
+    ("generate-synthid-keys-text", "generate -n 2 --watermark synthid --synthid-keys 3,x --out {o}/g.jsonl", 2,
+     "Invalid value for '--synthid-keys': 'x' is not an integer"),
     ("generate-synthid-keys-kgw", "generate -n 2 --watermark kgw --watermark-key 1 --synthid-keys 3 "
      "--out {o}/g.jsonl", 2, "--synthid-keys apply to the synthid scheme only"),
     ("generate-record-key-alone", "generate -n 2 --record-key --out {o}/g.jsonl", 2,
@@ -443,7 +465,7 @@ CLI = [
     ("score-watermark-key-negative", "score {u}/good.jsonl --detector watermark --watermark-key -1 --out {o}/s.jsonl",
      2, "key must be an integer in [0, 2**63 - 1], got -1"),
     ("score-watermark-scheme", "score {u}/good.jsonl --detector watermark --watermark kwg --watermark-key 1 "
-     "--out {o}/s.jsonl", 2, "scheme must be one of kgw, synthid, got 'kwg'"),
+     "--out {o}/s.jsonl", 2, "Invalid value for '--watermark': 'kwg' is not one of 'kgw', 'synthid'."),
     ("score-watermark-alpha", "score {u}/good.jsonl --detector watermark --watermark-key 1 --alpha 1.5 "
      "--out {o}/s.jsonl", 2, "alpha must be in (0, 1), got 1.5"),
     ("score-watermark-min-tokens", "score {u}/good.jsonl --detector watermark --watermark-key 1 --min-tokens 0 "
@@ -455,10 +477,10 @@ CLI = [
     ("train-watermark-key", "train --detector watermark --watermark-key x --train {u}/good.jsonl --out {o}/d", 2,
      "Invalid value for '--watermark-key'"),
     ("bloom-engine", "bloom {u}/human.jsonl --engine spark --out {o}/r.bloom", 2,
-     "--engine must be one of local, ray, got 'spark'"),
+     "Invalid value for '--engine': 'spark' is not one of 'local', 'ray'."),
     # score and generate on Ray: every option checked before Ray starts or a model loads
     ("score-engine", "score {u}/good.jsonl --engine spark --out {o}/s.jsonl", 2,
-     "--engine must be one of local, ray, got 'spark'"),
+     "Invalid value for '--engine': 'spark' is not one of 'local', 'ray'."),
     ("score-ray-only-workers", "score {u}/good.jsonl --workers 2 --out {o}/s.jsonl", 2,
      "--workers applies to --engine ray only"),
     ("score-ray-only-address", "score {u}/good.jsonl --ray-address 10.0.0.1:6379 --out {o}/s.jsonl", 2,
@@ -481,7 +503,7 @@ CLI = [
     ("generate-ray-only", "generate --model smollm2-135m -n 2 --workers 2 --out {o}/g.jsonl", 2,
      "--workers applies to --engine ray only"),
     ("generate-engine", "generate --model smollm2-135m -n 2 --engine dask --out {o}/g.jsonl", 2,
-     "--engine must be one of local, ray, got 'dask'"),
+     "Invalid value for '--engine': 'dask' is not one of 'local', 'ray'."),
     ("generate-ray-gpus", "generate --model smollm2-135m -n 2 --engine ray --gpus-per-worker -0.5 --out {o}/g.jsonl", 2,
      "--gpus-per-worker must be >= 0"),
     # ovid serve: every option and detector checked before a model loads or a port is taken
@@ -496,19 +518,27 @@ CLI = [
     ("serve-read-timeout-0", "serve --detector {u}/det --read-timeout-s 0", 2, "--read-timeout-s must be > 0, got 0"),
     ("serve-no-folder", "serve --detector {u}/nothing-here", 2, "no such saved detector folder"),
     ("serve-tampered", "serve --detector {u}/det-tampered", 2, "do not match the hash"),
-    ("serve-max-texts", "serve --detector {u}/det --max-texts 0", 2, "--max-texts must be >= 1, got 0"),
+    ("serve-max-request-texts", "serve --detector {u}/det --max-request-texts 0", 2,
+     "--max-request-texts must be >= 1, got 0"),
     ("serve-max-chars", "serve --detector {u}/det --max-chars -5", 2, "--max-chars must be >= 1"),
     ("serve-max-body", "serve --detector {u}/det --max-body-bytes 0", 2, "--max-body-bytes must be >= 1"),
-    ("serve-max-tokens", "serve --detector {u}/det --max-tokens 1", 2, "--max-tokens must be >= 2"),
+    ("serve-truncate-tokens", "serve --detector {u}/det --truncate-tokens 1", 2, "--truncate-tokens must be >= 2"),
+    ("serve-detector-missing-in-commas", "serve --detector {u}/det,{u}/nothing-here", 2, "no such saved detector folder"),
+    ("serve-allowed-host-repeated", "serve --detector {u}/det --allowed-host x.example --allowed-host http://y/", 2,
+     "--allowed-host has a name that is not a host: 'http://y/'"),
     ("serve-timeout", "serve --detector {u}/det --timeout-s 0", 2, "--timeout-s must be > 0"),
     ("serve-batch-wait", "serve --detector {u}/det --batch-wait-ms -1", 2, "--batch-wait-ms must be >= 0"),
     ("serve-cache", "serve --detector {u}/det --cache-mb -1", 2, "--cache-mb must be >= 0"),
+    ("bloom-n-and-ngram-len", "bloom {u}/human.jsonl --ngram-len 3 --n 4 --out {o}/b.bloom", 2,
+     "give --ngram-len or its old name --n, not both"),
+    ("train-C-and-c", "train --detector tfidf --c 1 --C 2 --train {u}/good.jsonl --out {o}/d", 2,
+     "give --c or its old name --C, not both"),
     ("serve-watermark-alone", "serve --detector {u}/det --watermark kgw --watermark-key 1", 2,
      "--watermark-model and --watermark go together"),
     ("serve-watermark-no-key", "serve --detector {u}/det --watermark kgw --watermark-model smollm2-135m", 2,
      "key is required"),
     ("serve-watermark-scheme", "serve --detector {u}/det --watermark kwg --watermark-key 1 "
-     "--watermark-model smollm2-135m", 2, "scheme must be one of kgw, synthid"),
+     "--watermark-model smollm2-135m", 2, "Invalid value for '--watermark': 'kwg' is not one of 'kgw', 'synthid'."),
 ]
 
 
@@ -522,6 +552,67 @@ def test_cli_bad_input(user, tmp_path, capsys, case, argv, code, fragment):
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and fragment in err, err
     assert snapshot(user) == before
     assert not any(tmp_path.iterdir()), sorted(p.name for p in tmp_path.iterdir())  # nothing left behind
+
+
+# (case id, argv under an option's old name, the same under its new name, fragment of the note): the old
+# name still works for one release, with one note line on stderr before what the new name gives
+OLD_NAMES = [
+    ("bloom-n", "bloom {u}/human.jsonl --n 0 --out {o}/b.bloom", "bloom {u}/human.jsonl --ngram-len 0 --out {o}/b.bloom",
+     "--n is now --ngram-len"),
+    ("serve-max-texts", "serve --detector {u}/det --max-texts 0", "serve --detector {u}/det --max-request-texts 0",
+     "--max-texts is now --max-request-texts"),
+    ("serve-max-tokens", "serve --detector {u}/det --max-tokens 1", "serve --detector {u}/det --truncate-tokens 1",
+     "--max-tokens is now --truncate-tokens"),
+    ("train-C", "train --detector tfidf --C -1 --train {u}/good.jsonl --out {o}/d",
+     "train --detector tfidf --c -1 --train {u}/good.jsonl --out {o}/d", "--C is now --c"),
+    ("train-encoder", "train --detector tfidf --encoder minilm-l6 --train {u}/good.jsonl --out {o}/d",
+     "train --detector tfidf --backbone minilm-l6 --train {u}/good.jsonl --out {o}/d", "--encoder is now --backbone"),
+    ("train-files-after-one-flag", "train --detector tfidf --train {u}/good.jsonl {u}/nope.jsonl --out {o}/d",
+     "train --detector tfidf --train {u}/good.jsonl,{u}/nope.jsonl --out {o}/d", "several files after one --train"),
+]
+
+
+@pytest.mark.parametrize("case, old, new, note", OLD_NAMES, ids=[c[0] for c in OLD_NAMES])
+def test_old_option_names_still_work_with_a_note(user, tmp_path, capsys, case, old, new, note):
+    before = snapshot(user)
+    results = []
+    for argv in (new, old):
+        code = run_ovid([a.format(u=user, o=tmp_path) for a in argv.split()])
+        results.append((code, capsys.readouterr().err.strip().splitlines()))
+    (code_new, err_new), (code_old, err_old) = results
+    assert code_new == code_old == 2 and len(err_new) == 1 and err_new[0].startswith("error: "), err_new
+    assert err_old[1:] == err_new and err_old[0].startswith("note: ") and note in err_old[0], err_old
+    assert snapshot(user) == before and not any(tmp_path.iterdir())
+
+
+HEAVY = ("torch", "transformers", "sklearn")
+MISSING = [  # a missing input is named before the modules that take seconds to import
+    ("score", "score {u}/nope.jsonl --out {o}/s.jsonl"),
+    ("score-ray", "score {u}/nope.jsonl --engine ray --out {o}/s"),
+    ("train", "train --train {u}/nope.jsonl --out {o}/d"),
+    ("train-human", "train --detector classifier --human {u}/human.jsonl,{u}/nope.jsonl --out {o}/d"),
+    ("generate", "generate --prompts {u}/nope.jsonl --out {o}/g.jsonl"),
+    ("report", "report {u}/nope.toml --out {o}/r"),
+    ("bloom", "bloom {u}/nope.jsonl --out {o}/b.bloom"),
+    ("attack", "attack {u}/nope.jsonl --out {o}/a.jsonl"),
+]
+
+
+@pytest.mark.parametrize("case, argv", MISSING, ids=[c[0] for c in MISSING])
+def test_a_missing_input_is_named_before_any_heavy_import(user, tmp_path, case, argv):
+    """In a fresh interpreter (this one has torch already): what was imported by the time it exits."""
+    import subprocess
+    import sys
+
+    code = ("import atexit, sys\n"
+            f"atexit.register(lambda: print('imported:', [m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr))\n"
+            "from ovid.cli import main\nmain(sys.argv[1:])")
+    r = subprocess.run([sys.executable, "-c", code, *[a.format(u=user, o=tmp_path) for a in argv.split()]],
+                       capture_output=True, text=True, timeout=60, check=False)
+    error, imported = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and error.startswith("error: ") and "nope." in error and "no such" in error, r.stderr
+    assert imported == "imported: []"
+    assert not any(tmp_path.iterdir())
 
 
 def test_detect_train_entry_point_gives_the_same_errors(user, tmp_path, capsys):

@@ -69,10 +69,11 @@ def test_cli_errors(tmp_path, data, entry):
     human, machine, both = data
     r = run("--detector", "tfidf", "--train", str(human), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "human.jsonl: text '0' has no label; pass unlabelled corpora with --human/--machine" in r.stderr
-    r = run("--detector", "tfidf", "--encoder", "minilm-l6", "--train", str(both), "--out", str(tmp_path / "x"))
+    r = run("--detector", "tfidf", "--backbone", "minilm-l6", "--train", str(both), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and r.stderr.strip() == "error: --backbone does not apply to detector 'tfidf'"
     r = run("--detector", "tfidf", "--calibration", "sigmoid", "--train", str(both), "--out", str(tmp_path / "x"))
-    assert r.returncode == 2 and r.stderr.strip() == "error: --calibration must be one of platt, isotonic, got 'sigmoid'"
+    assert r.returncode == 2 and r.stderr.strip() == \
+        "error: Invalid value for '--calibration': 'sigmoid' is not one of 'platt', 'isotonic'."
     assert not (tmp_path / "x").exists()
 
 
@@ -93,8 +94,8 @@ def test_list_options_take_several_files_and_ovid_train_is_the_same_command(tmp_
     rows = [json.loads(x) for x in both.read_text().splitlines()]
     a = write_jsonl(tmp_path / "a.jsonl", rows[::2])
     b = write_jsonl(tmp_path / "b.jsonl", rows[1::2])
-    r1 = detect_train("--detector", "tfidf", "--train", str(a), str(b), "--out", str(tmp_path / "d1"))
-    r2 = run_ovid("train", "--detector", "tfidf", "--train", str(a), str(b), "--out", str(tmp_path / "d2"))
+    r1 = detect_train("--detector", "tfidf", "--train", f"{a},{b}", "--out", str(tmp_path / "d1"))
+    r2 = run_ovid("train", "--detector", "tfidf", "--train", str(a), "--train", str(b), "--out", str(tmp_path / "d2"))
     assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
     m1, m2 = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("d1", "d2"))
     assert m1["n_train"] + m1["n_valid"] == 60
