@@ -14,6 +14,7 @@ Models are loaded once, before timing; the engine's first pass (which compiles i
 blocks and statistics, `--compile always`) is reported apart as warm-up and not timed. Each of `--runs` rounds times both;
 the figures are medians, and the speedup is the median of the per-round ratios. The last line
 is one JSON object (naive_tokens_per_s, engine_tokens_per_s, speedup, auroc_naive, auroc_engine).
+`--quick`: one round on 24 texts without compiling, a routine check that finishes within minutes.
 """
 from __future__ import annotations
 
@@ -66,7 +67,11 @@ def main(argv=None) -> None:
     ap.add_argument("--token-budget", type=int, default=EngineConfig.token_budget)
     ap.add_argument("--compile", default="always", help="the engine's compile setting (auto, always, never)")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--quick", action="store_true",
+                    help="one round on 24 texts, no compile: a routine check of the ratio within 3 minutes on 2 cores")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.texts, args.runs, args.compile = min(args.texts, 24), 1, "never"
 
     texts, labels = load_texts(args.texts)
     machine = describe()
