@@ -13,8 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ovid.atomic import write_json
-from ovid.corpus import (append_jsonl, check_sources, meta_path, read_corpus, read_sidecar, record_domain,
-                         repair_jsonl)
+from ovid.corpus import append_jsonl, check_sources, meta_path, read_corpus, read_sidecar, record_domain, repair_jsonl
 from ovid.errors import CorpusError, OvidError
 from ovid.paths import check_output_file, left_as_found_on_failure, missing_top
 from ovid.version import __version__

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from difflib import get_close_matches
 from typing import Callable
 
 from ovid.errors import InputValueError
+from ovid.names import did_you_mean
 
 from . import character, lm, words
 from .edits import Attacked
@@ -45,9 +45,7 @@ def attack_spec(name: str) -> AttackSpec:
     key = name.strip().lower().replace("-", "_")
     key = ALIASES.get(key, key)
     if key not in ATTACKS:
-        close = get_close_matches(key, list(ATTACKS), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(ATTACKS)}"
-        raise InputValueError(f"unknown attack {name!r}{hint}")
+        raise InputValueError(f"unknown attack {name!r}; {did_you_mean(key, ATTACKS)}")
     return ATTACKS[key]
 
 

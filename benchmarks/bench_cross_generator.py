@@ -72,7 +72,7 @@ def main() -> None:
         for source in SOURCES:
             test = halves(dataset, source)[1]
             tt, y = [r.text for r in test], np.array([r.label for r in test])
-            scores = {n: d.score(tt) for n, d in trained.items()}
+            scores = {n: d.decision_function(tt) for n, d in trained.items()}
             stats = probe.token_stats(tt, progress=False)
             for n, f in SCALAR_FEATURES.items():
                 scores[f"{n} (smollm2, zero-shot)"] = np.array([f(s) for s in stats])

@@ -94,7 +94,7 @@ def main() -> None:
     det.fit([t.text for t in train], [t.label for t in train], out_dir=HERE / ".cache" / "default-vs-classifier",
             progress=True)
     train_seconds = time.perf_counter() - t0
-    clf_scores = det.score([t.text for t in test], progress=True)
+    clf_scores = det.decision_function([t.text for t in test], progress=True)
     a, b = per_file(test, default_scores), per_file(test, clf_scores)
     unseen = sorted(modern_data.UNLICENSED)
     out = {"train_texts": len(train), "test_texts": len(test), "default_recipe": cand.name,

@@ -61,7 +61,7 @@ def rows_for_file(dataset, source, model, pairs, dtype, cache) -> list[dict]:
                            "tokens": n_tokens, "seconds": round(seconds, 1)})
     for name, params in (("tfidf", {}), ("gltr", {"model": model, "dtype": dtype, "cache_dir": cache})):
         det = make_detector(name, **params).fit([texts[i] for i in idx_train], labels[idx_train])
-        sc = det.score([texts[i] for i in idx_test])
+        sc = det.decision_function([texts[i] for i in idx_test])
         out.append(base | {"detector": name, "auroc": np.nan, "tpr_at_1pct_fpr": np.nan,
                            "auroc_heldout": auroc(labels[idx_test], sc), "tpr_heldout": tpr_at_fpr(labels[idx_test], sc),
                            "tokens": n_tokens, "seconds": np.nan})

@@ -64,7 +64,7 @@ def main() -> None:
             for source in SOURCES:
                 test = halves(dataset, source)[1]
                 y = np.array([r.label for r in test])
-                s = det.score([r.text for r in test])
+                s = det.decision_function([r.text for r in test])
                 rows.append({"backbone": name, "dataset": dataset, "source_model": source, "n_test": len(test),
                              "auroc": auroc(y, s), "tpr_at_1pct_fpr": tpr_at_fpr(y, s),
                              "train_seconds": round(seconds, 1)})

@@ -136,17 +136,17 @@ def load(url: str, texts: list[str], clients: int) -> dict:
 
 def batch_engine_rate(detector: str, texts: list[str]) -> dict:
     """The batch engine on the same texts in this process: texts/s and tokens/s."""
-    from ovid.detect.score_rows import resolve_detector
+    from ovid.detect.persistence import resolve_detector
 
     det = resolve_detector(detector, {})
     engines = [det.engine(m) for m in (getattr(det, "models", None) or [det.model])]
     for e in engines:
         e.compile()
-    det.score(texts[:4])  # compile and warm
+    det.decision_function(texts[:4])  # compile and warm
     for e in engines:
         e.memory.clear()
     t = time.perf_counter()
-    det.score(texts)
+    det.decision_function(texts)
     dt = time.perf_counter() - t
     tokens = sum(len(s) for s in engines[0].token_stats(det.prepare(texts)))
     return {"texts_per_s": len(texts) / dt, "tokens_per_s": tokens / dt, "tokens": tokens, "texts": len(texts)}

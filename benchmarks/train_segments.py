@@ -332,7 +332,7 @@ def cost_ratio(rounds: int = 3, n: int = 12) -> dict:
         a = [s.human + f" ({r}a)" for s in srcs[r * 2 * n:(r * 2 + 1) * n]]
         b = [s.human + f" ({r}b)" for s in srcs[(r * 2 + 1) * n:(r * 2 + 2) * n]]
         t0 = time.perf_counter()
-        det.score(a)
+        det.decision_function(a)
         t1 = time.perf_counter()
         det.segments(b)
         t2 = time.perf_counter()

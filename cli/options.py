@@ -21,6 +21,7 @@ import typer
 from ovid.settings import CHECK, FLAGS, SettingError, default_of, help_of
 
 PATH_FIELDS = ("out", "out_dir")  # str fields that name a file or folder: typed as paths, passed on as str
+WHOLE_FIELDS = ("texts",)  # list fields whose values are free text: repeated only, never split at commas
 ALIAS = "old__"  # prefix of a hidden alias's parameter name
 ALIASES: dict[str, tuple[str, str, str]] = {}  # alias parameter -> (old spelling, parameter it sets, new spelling)
 
@@ -78,10 +79,11 @@ def cli_type(tp: Any, choices: tuple[str, ...] | None = None) -> Any:
 
 
 def option(name: str, tp: Any, default: Any, help: str, flags: tuple[str, ...] = (),
-           show_default: bool | str = True, spelled: str | None = None, path_as_str: bool = False
-           ) -> inspect.Parameter:
+           show_default: bool | str = True, spelled: str | None = None, path_as_str: bool = False,
+           split: bool = True) -> inspect.Parameter:
     """A typer option `--name` (or `spelled`, plus `flags`) as a signature parameter. A list type
-    makes a repeatable option that also takes commas; path_as_str: a Path handed on as a str."""
+    makes a repeatable option that also takes commas (split=False: repeated only, for free text);
+    path_as_str: a Path handed on as a str."""
     long = spelled or "--" + name.replace("_", "-")
     decls = tuple(dict.fromkeys((*flags, long))) if flags or spelled else ()
     extra: dict[str, Any] = {}
@@ -91,7 +93,7 @@ def option(name: str, tp: Any, default: Any, help: str, flags: tuple[str, ...] =
         item = typing.get_args(inner)[0]
         choices = typing.get_args(item) if typing.get_origin(item) is Literal else ()
         extra = {"callback": list_values(str if choices else item, long),
-                 "metavar": f"<{'|'.join(choices) or item.__name__}>,..."}
+                 "metavar": f"<{'|'.join(choices) or item.__name__}>,..."} if split else {"metavar": "<text>"}
         if choices:
             extra["autocompletion"] = lambda incomplete: [c for c in choices if c.startswith(incomplete)]
         tp = Optional[List[str]] if optional else List[str]
@@ -114,10 +116,10 @@ def alias(old: str, new: inspect.Parameter) -> inspect.Parameter:
                                                   help=f"The old name of {spelled}, for one more release."))
 
 
-def argument(name: str, tp: Any, help: str) -> inspect.Parameter:
-    """A required positional typer argument as a signature parameter."""
+def argument(name: str, tp: Any, help: str, required: bool = True) -> inspect.Parameter:
+    """A positional typer argument as a signature parameter (optional ones default to None)."""
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=tp,
-                             default=typer.Argument(..., help=help))
+                             default=typer.Argument(... if required else None, help=help, show_default=False))
 
 
 def field_options(cls: type, *, only: tuple[str, ...] | None = None, skip: tuple[str, ...] = (),
@@ -145,7 +147,7 @@ def field_options(cls: type, *, only: tuple[str, ...] | None = None, skip: tuple
         elif default is dataclasses.MISSING:
             default = ...
         out.append(option((rename or {}).get(name, name), tp, default, help_, f.metadata.get(FLAGS, ()), shown,
-                          (spell or {}).get(name), path_as_str=path))
+                          (spell or {}).get(name), path_as_str=path, split=name not in WHOLE_FIELDS))
     return out
 
 

@@ -7,10 +7,13 @@ self; learned state ends in `_`. Scores: higher = more likely machine-written. L
 from __future__ import annotations
 
 import inspect
+import warnings
 from pathlib import Path
 from typing import ClassVar, Sequence
 
 import numpy as np
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ovid.errors import InputTypeError, InputValueError, OvidError
 from ovid.normalize import RECIPES, normalize
@@ -34,6 +37,8 @@ def check_texts(texts: Sequence[str]) -> list[str]:
     """The texts as a list, after checking it is a sequence of strings (scikit-learn style)."""
     if isinstance(texts, (str, bytes)):
         raise InputTypeError("texts must be a list of strings, got a single string; pass [text]")
+    if issparse(texts):
+        raise InputTypeError("texts must be a list of strings, got a sparse matrix (sparse input is not supported)")
     try:
         texts = list(texts)
     except TypeError:
@@ -73,7 +78,10 @@ def prepare_texts(texts: list[str], recipe: str) -> PreparedTexts:
     return out
 
 
-class Detector:
+class Detector(ClassifierMixin, BaseEstimator):
+    """Every detector, on scikit-learn's own base classes, so `clone`, `Pipeline`, `GridSearchCV`
+    and `cross_val_score` take it: X is a list of texts, y 0 (human) / 1 (machine)."""
+
     name: ClassVar[str] = ""  # registry name, set by @register
     trained: ClassVar[bool] = False  # False: zero-shot (fit only calibrates)
     uses_validation: ClassVar[bool] = False  # fit takes valid_texts/valid_labels, out_dir, resume
@@ -96,12 +104,22 @@ class Detector:
         sig = inspect.signature(cls.__init__)
         return [p for p in sig.parameters if p != "self"]
 
-    def get_params(self) -> dict:
-        return {p: getattr(self, p) for p in self.param_names()}
-
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
         return f"{type(self).__name__}({args})"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # a list of texts, not a matrix
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_class = False  # human or machine
+        tags.target_tags.required = self.trained
+        return tags
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The labels predict returns: 0 human, 1 machine."""
+        return np.array([0, 1])
 
     def check_params(self) -> "Detector":
         """Refuse parameters out of range before any work (make_detector and load_detector call
@@ -113,12 +131,92 @@ class Detector:
     def prepare(self, texts: list[str]) -> PreparedTexts:
         """The texts as this detector sees them: through its normalisation recipe (ovid.normalize),
         the same in training, calibration and scoring."""
-        return texts if isinstance(texts, PreparedTexts) else prepare_texts(texts, getattr(self, "normalize", "none"))
+        return texts if isinstance(texts, PreparedTexts) else prepare_texts(texts, self.normalization())
+
+    # -- optional abilities, each with its default here, so no caller probes for them ----------------
+    def normalization(self) -> str:
+        """The normalisation recipe the detector reads texts through ("none" if it has none)."""
+        return getattr(self, "normalize", "none")
+
+    def repairs(self) -> bool:
+        """Whether invisible and look-alike characters are repaired before scoring."""
+        return self.normalization() != "none"
+
+    def models_used(self) -> list[str]:
+        """The language models the detector scores with (none for one that reads no tokens)."""
+        return []
+
+    def engines(self) -> list:
+        """The scoring engines behind those models (detect/engine.py)."""
+        return []
+
+    def token_view_model(self) -> str | None:
+        """The model whose token ranks a GLTR view can show for this detector (None: none)."""
+        return None
+
+    def score_with_details(self, texts: Sequence[str], ids: Sequence[str] | None = None,
+                           progress: bool = False) -> tuple[np.ndarray, list[dict]]:
+        """(scores, per text a dict of the detector's own fields beside its score, e.g. a test's
+        p-value; empty for most detectors)."""
+        scores = self.decision_function(texts, ids, progress)
+        return scores, [{} for _ in range(len(scores))]
+
+    def source_status(self, source: str, meta: dict) -> str | None:
+        """A flag for every text of a corpus whose ovid metadata (its .meta.json) says the detector
+        cannot judge it; None: nothing to say (a watermark detector checks the scheme and tokenizer)."""
+        return None
+
+    def test_level(self) -> float | None:
+        """The level of a statistical test whose p-values the detector gives (None: not a test)."""
+        return None
+
+    # -- the calibrated decision, computed here once ----------------------------------------------
+    def calibration(self) -> dict | None:
+        """What fit/calibrate learned (threshold, target_fpr, calibration map), or None."""
+        return getattr(self, "calibration_", None) or None
+
+    def stated_fpr(self) -> float | None:
+        """The false-positive rate the detector's decisions are made at (None: it makes none)."""
+        cal = self.calibration()
+        return cal["target_fpr"] if cal else None
+
+    def decisions(self, scores, details: Sequence[dict] | None = None) -> list[bool | None]:
+        """Per score, whether the detector flags the text at its stated FPR (None: no decision)."""
+        cal = self.calibration()
+        if not cal:
+            return [None] * len(scores)
+        return [bool(s >= cal["threshold"]) for s in np.asarray(scores, dtype=np.float64)]
+
+    def p_machine(self, scores) -> np.ndarray | None:
+        """Calibrated P(machine) per score (None: not calibrated)."""
+        cal = self.calibration()
+        return None if not cal else apply_calibration(cal["calibration"], np.asarray(scores, dtype=np.float64))
+
+    def provenance(self) -> dict | None:
+        """What the detector was trained on, as saved with it (None: not recorded)."""
+        return getattr(self, "provenance_", None)
+
+    def train_state(self) -> dict | None:
+        """A trained detector's record of its training run (None: none)."""
+        return getattr(self, "train_state_", None)
 
     # -- scoring -------------------------------------------------------------------------------
-    def score(self, texts: Sequence[str], ids: Sequence[str] | None = None, progress: bool = False) -> np.ndarray:
-        """One float per text, higher = more machine-like."""
+    def decision_function(self, texts: Sequence[str], ids: Sequence[str] | None = None,
+                          progress: bool = False) -> np.ndarray:
+        """One float per text, higher = more machine-like (scikit-learn's name for per-sample scores)."""
         return self._score(self.prepare(check_texts(texts)), ids, progress)
+
+    def score(self, texts: Sequence[str], y: Sequence[int] | None = None, sample_weight=None, *,
+              ids: Sequence[str] | None = None, progress: bool = False):
+        """scikit-learn's score(X, y): the accuracy of `predict` against labels `y`. Without `y`,
+        the per-text scores, as in earlier versions (deprecated: use decision_function)."""
+        if y is None:
+            warnings.warn("score(texts) without labels is deprecated and will become scikit-learn's accuracy "
+                          "score(texts, labels); use decision_function(texts) for per-text scores",
+                          FutureWarning, stacklevel=2)
+            return self.decision_function(texts, ids, progress)
+        texts, labels = check_labelled(texts, y)
+        return float(np.average(self.predict(texts) == labels, weights=sample_weight))
 
     def _score(self, texts: list[str], ids: Sequence[str] | None, progress: bool) -> np.ndarray:
         raise NotImplementedError
@@ -162,7 +260,7 @@ class Detector:
         P(machine) with Platt scaling or isotonic regression. With `domains` (one per text)
         each domain's human texts weigh the same in the threshold."""
         texts, labels = check_labelled(texts, labels)
-        return self.calibrate_from_scores(self.score(texts), labels, target_fpr, method, domains)
+        return self.calibrate_from_scores(self.decision_function(texts), labels, target_fpr, method, domains)
 
     def calibrate_from_scores(self, scores, labels, target_fpr: float = 0.01, method: str = "platt",
                               domains: Sequence[str] | None = None):
@@ -179,7 +277,7 @@ class Detector:
         return self
 
     def _calibration(self) -> dict:
-        if getattr(self, "calibration_", None) is None:
+        if self.calibration() is None:
             raise NotFittedError(f"{self.name}: call fit() or calibrate() with labelled texts first")
         return self.calibration_
 
@@ -189,12 +287,13 @@ class Detector:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 2): columns P(human), P(machine)."""
-        p = apply_calibration(self._calibration()["calibration"], self.score(texts))
+        self._calibration()
+        p = self.p_machine(self.decision_function(texts))
         return np.stack([1.0 - p, p], axis=1)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """1 (machine) where the score reaches the calibrated threshold, else 0."""
-        return (self.score(texts) >= self.threshold_).astype(int)
+        return (self.decision_function(texts) >= self.threshold_).astype(int)
 
     # -- persistence (see persistence.py) --------------------------------------------------------
     def save(self, folder: str | Path) -> Path:

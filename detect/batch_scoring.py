@@ -15,7 +15,7 @@ import numpy as np
 
 from ovid.ray_tasks import actor_pool
 
-from .score_rows import decisions, resolve_detector
+from .persistence import resolve_detector
 
 
 class ScoreBatch:
@@ -30,12 +30,13 @@ class ScoreBatch:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         texts = [str(t) for t in batch[self.text_column]]
-        scores = np.asarray(self.detector.score(texts), dtype=np.float64)
+        scores = np.asarray(self.detector.decision_function(texts), dtype=np.float64)
         out = dict(batch)
         out["score"] = scores
-        decided = decisions(self.detector, scores)
-        if decided is not None:
-            out["p_machine"], out["machine"] = decided
+        probs = self.detector.p_machine(scores)
+        if probs is not None:
+            out["p_machine"] = probs
+            out["machine"] = np.array(self.detector.decisions(scores), dtype=np.int64)
         return out
 
 

@@ -26,6 +26,22 @@ from .registry import register
 ENCODER_DIR = "encoder"
 
 
+def validation_split(triples: list[tuple], seed: str) -> tuple[list, list]:
+    """(train, validation) of (text, label, domain) triples, 20% of each label's documents held
+    out (per label, so both labels are seen; one hash decides, so a human text and a continuation
+    sharing its opening still land together). A label left with no held-out text (a handful of
+    texts, as in a cross-validation fold) lends its last one, so early stopping sees both."""
+    train, valid = [], []
+    for label in (0, 1):
+        own = [t for t in triples if t[1] == label]
+        a, b = split_by_document(own, [t[0] for t in own], test_fraction=0.2, seed=seed)
+        if not b and len(a) >= 2:
+            a, b = a[:-1], a[-1:]
+        train += a
+        valid += b
+    return train, valid
+
+
 @register("classifier")
 class FineTunedClassifier(Detector):
     trained = True
@@ -89,7 +105,7 @@ class FineTunedClassifier(Detector):
         if valid_texts is None:
             triples = list(zip(texts, labels, domains if domains is not None else [None] * len(texts)))
             # a salt of its own: the caller's texts may already be one side of a seed-0 split
-            train, valid = split_by_document(triples, list(texts), test_fraction=0.2, seed=f"validation-{self.seed}")
+            train, valid = validation_split(triples, f"validation-{self.seed}")
             texts, labels = [t for t, _, _ in train], [y for _, y, _ in train]
             valid_texts, valid_labels = [t for t, _, _ in valid], [y for _, y, _ in valid]
             valid_domains = None if domains is None else [d for _, _, d in valid]

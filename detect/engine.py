@@ -28,7 +28,7 @@ import torch
 from tqdm import tqdm
 
 from ovid.errors import OvidError
-from ovid.hardware import resolve_dtype
+from ovid.hardware import balance_threads, resolve_dtype
 from ovid.models import document_token_id, load_causal_lm
 from ovid.padding import pad_rows
 
@@ -179,6 +179,7 @@ class ScoringEngine:
         bar = tqdm(total=sum(len(t) for t in tokens), unit="tok", unit_scale=True, disable=not progress,
                    file=sys.stderr, desc=f"scoring {len(texts)} texts")
         for batch in pack_batches(windows, self.budget):
+            balance_threads()
             rows = [[self.doc_id] + tokens[w.text][w.start:w.end] for w in batch]
             parts.update(zip(batch, self._forward(rows, [w.score_from - w.start for w in batch])))
             bar.update(sum(w.end - w.score_from for w in batch))
@@ -260,10 +261,20 @@ class EngineBacked:
         """The engine settings this detector names (checked: dtype, window, budget)."""
         return EngineConfig(model=model or self.model, reference_model=self.reference_model, dtype=self.dtype,
                             max_length=self.max_length, token_budget=self.token_budget, cache_dir=self.cache_dir,
-                            pool_layers=tuple(getattr(self, "pool_layers", None) or ()))
+                            pool_layers=tuple(self.pooled_layers()))
+
+    def pooled_layers(self) -> Sequence[int]:
+        """Hidden-state layers whose pooled vectors the engine also returns (none by default)."""
+        return ()
+
+    def models_used(self) -> list[str]:
+        return [self.model]
+
+    def token_view_model(self) -> str:
+        return self.model
 
     def check_params(self):
-        for m in getattr(self, "models", None) or [self.model]:
+        for m in self.models_used():
             self.engine_config(m)
         return super().check_params()
 
@@ -272,7 +283,7 @@ class EngineBacked:
 
     def engines(self) -> list["ScoringEngine"]:
         """Every engine this detector scores with (an ensemble: one per model)."""
-        return [self.engine(m) for m in (getattr(self, "models", None) or [self.model])]
+        return [self.engine(m) for m in self.models_used()]
 
     def token_stats(self, texts: Sequence[str], ids: Sequence[str] | None = None,
                     progress: bool = False) -> list[TokenStats]:
@@ -295,14 +306,14 @@ class EngineBacked:
 
         texts = check_texts(texts)
         seg = self.segment_model()
-        engine = self.engine((getattr(self, "models", None) or [self.model])[0])
+        engine = self.engine(self.models_used()[0])
         return segment_texts(engine, texts, seg, ids, progress, max_tokens)
 
     def segment_model(self):
         """The segment model ovid ships for this detector's (first) language model."""
         from . import segments
 
-        return segments.shipped_model((getattr(self, "models", None) or [self.model])[0])
+        return segments.shipped_model(self.models_used()[0])
 
 
 def compile_for_job(det, tokens: int) -> None:

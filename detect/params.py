@@ -76,3 +76,17 @@ class TrainConfig:
 CALIBRATIONS = ("platt", "isotonic")  # how scores become P(machine)
 ENGINE = EngineConfig()  # the defaults, for detectors' signatures
 TRAINING = TrainConfig()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckSettings:
+    """How a text is judged for a person (ovid.check, `ovid score -`, the service)."""
+    max_tokens: int = setting(1024, "Tokens scored per text: a longer text is scored on its first max_tokens "
+                              "tokens and reported as truncated.", check=at_least(2))
+    short_tokens: int = setting(50, "Texts with fewer scored tokens are flagged too short to judge.",
+                                check=at_least(0))
+    language: str = setting("en", "The language the detectors were made for: texts in another are flagged "
+                            "(ISO 639-1 code; empty: no check).")
+
+    def __post_init__(self) -> None:
+        check_settings(self)

@@ -20,7 +20,7 @@ from ovid.settings import type_name, type_ok
 from ovid.version import __version__
 
 from .params import CALIBRATIONS
-from .registry import detector_class
+from .registry import detector_class, make_detector
 
 FORMAT = "ovid-detector"
 
@@ -57,9 +57,9 @@ def distributions_ok(d) -> bool:
 def save_detector(det, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     files = det._save_state(folder)
-    config = {"format": FORMAT, "detector": det.name, "params": det.get_params(),
-              "calibration": getattr(det, "calibration_", None),
-              "provenance": getattr(det, "provenance_", None),
+    config = {"format": FORMAT, "detector": det.name, "params": det.get_params(deep=False),
+              "calibration": det.calibration(),
+              "provenance": det.provenance(),
               "files": {name: sha256_file(folder / name) for name in files},
               "ovid_version": __version__}
     write_json(folder / "config.json", config)  # last: a folder without it is not a detector
@@ -309,3 +309,28 @@ def shape_problem(obj) -> str | None:
         else:
             width = None
     return None
+
+
+RUNTIME_PARAMS = ("cache_dir", "token_budget")  # may differ from what a saved detector was saved with
+
+
+def resolve_detector(detector: str, params: dict):
+    """A detector by any name a user gives: ovid:default (shipped), a folder saved by
+    `.save`/detect-train (its settings fixed, only runtime ones such as cache_dir may change), or
+    a registry name built with `params`."""
+
+    if not detector.strip():
+        raise OvidError("--detector is empty; give a registry name or a saved detector folder")
+    if Path(detector).is_dir() or detector.startswith(SHIPPED_PREFIX):
+        det = load_detector(detector)
+        fixed = sorted(set(params) - set(RUNTIME_PARAMS))
+        if fixed:
+            hint = "; name one, e.g. --detector fast-detectgpt" if detector.startswith(SHIPPED_PREFIX) else ""
+            raise OvidError(f"--{fixed[0].replace('_', '-')} does not apply to a saved detector ({detector} keeps "
+                            f"the settings it was trained with; only --cache-dir and --token-budget change{hint})")
+        known = det.get_params(deep=False)
+        det.set_params(**{k: v for k, v in params.items() if k in known})
+        return det.check_params()
+    if "/" in detector or Path(detector).exists():
+        raise OvidError(f"--detector {detector}: no such saved detector folder")
+    return make_detector(detector, **params)

@@ -32,7 +32,8 @@ from ovid.ray_tasks import (
 )
 from ovid.version import __version__
 
-from .score_rows import is_score_file, resolve_detector, score_rows, summary_line, write_scores
+from .persistence import resolve_detector
+from .score_rows import is_score_file, score_rows, summary_line, write_scores
 
 MANIFEST = "_ovid_score.json"
 BYTES_PER_TOKEN = 4  # English text in BPE tokens, JSON around it included: an estimate, for compile's threshold

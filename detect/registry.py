@@ -2,11 +2,11 @@
 its own module; `register` adds a class (built-ins and plugins alike)."""
 from __future__ import annotations
 
-import difflib
 import importlib
 from typing import Callable
 
 from ovid.errors import OvidError
+from ovid.names import did_you_mean
 
 _ENTRIES: dict[str, str | type] = {
     "likelihood": "ovid.detect.likelihood:Likelihood",
@@ -47,9 +47,7 @@ def canonical_name(name: str) -> str:
 def detector_class(name: str) -> type:
     name = canonical_name(name)
     if name not in _ENTRIES:
-        close = difflib.get_close_matches(name, [*_ENTRIES, *ALIASES], n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(_ENTRIES)}"
-        raise OvidError(f"unknown detector {name!r}{hint}")
+        raise OvidError(f"unknown detector {name!r}; {did_you_mean(name, [*_ENTRIES, *ALIASES])}")
     entry = _ENTRIES[name]
     if isinstance(entry, str):
         module, _, cls_name = entry.partition(":")
@@ -67,3 +65,4 @@ def make_detector(name: str, **params):
         raise OvidError(f"detector {name!r} takes no parameter {', '.join(unknown)} "
                         f"(it takes: {', '.join(cls.param_names())})")
     return cls(**params).check_params()
+

@@ -10,41 +10,16 @@ import numpy as np
 
 from ovid.atomic import atomic_open
 from ovid.corpus import meta_path, read_sidecar
-from ovid.errors import OvidError
 from ovid.metrics import summary
 from ovid.normalize import TAMPERING_FLAG, normalize
+from ovid.watermark.config import TEST
 
-from .persistence import SHIPPED_PREFIX, load_detector
-from .registry import make_detector
-
-RUNTIME_PARAMS = ("cache_dir", "token_budget")  # may differ from what a saved detector was saved with
-
-
-def resolve_detector(detector: str, params: dict):
-    """A saved detector folder, or a registry name built with `params`."""
-    if not detector.strip():
-        raise OvidError("--detector is empty; give a registry name or a saved detector folder")
-    if Path(detector).is_dir() or detector.startswith(SHIPPED_PREFIX):
-        det = load_detector(detector)
-        fixed = sorted(set(params) - set(RUNTIME_PARAMS))
-        if fixed:
-            hint = "; name one, e.g. --detector fast-detectgpt" if detector.startswith(SHIPPED_PREFIX) else ""
-            raise OvidError(f"--{fixed[0].replace('_', '-')} does not apply to a saved detector ({detector} "
-                            f"keeps the settings it was trained with; only --cache-dir and --token-budget change{hint})")
-        for k, v in params.items():
-            if hasattr(det, k):
-                setattr(det, k, v)
-        return det.check_params()
-    if "/" in detector or Path(detector).exists():
-        raise OvidError(f"--detector {detector}: no such saved detector folder")
-    return make_detector(detector, **params)
+from .persistence import SHIPPED_PREFIX
 
 
 def source_flags(det, records) -> dict[str, str]:
     """{source: flag} for the corpora whose ovid metadata tells the detector something it checks
     (a watermark detector: the scheme, its parameters, the generating model's tokenizer)."""
-    if not hasattr(det, "source_status"):
-        return {}
     flags = {}
     for source in dict.fromkeys(r.source for r in records):
         mp = meta_path(Path(source))
@@ -78,7 +53,9 @@ def write_scores(rows: list[dict], out: Path) -> None:
     if out.suffix == ".csv":
         import pandas as pd
 
-        flat = [{**r, "segments": json.dumps(r["segments"])} if "segments" in r else r for r in rows]
+        # nested values (segments, warnings, a watermark test) as JSON in their cell
+        flat = [{k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for k, v in r.items()}
+                for r in rows]
         with atomic_open(out, "w", encoding="utf-8", newline="") as f:
             pd.DataFrame(flat).to_csv(f, index=False)
     else:
@@ -87,22 +64,33 @@ def write_scores(rows: list[dict], out: Path) -> None:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-def decisions(det, scores) -> tuple[np.ndarray, np.ndarray] | None:
-    """(P(machine), machine at the saved threshold as 0/1) per score, for a calibrated detector;
-    None for an uncalibrated one."""
-    cal = getattr(det, "calibration_", None)
-    if not cal:
-        return None
-    from .calibration import apply_calibration
-
-    scores = np.asarray(scores, dtype=np.float64)
-    return apply_calibration(cal["calibration"], scores), (scores >= cal["threshold"]).astype(np.int64)
+def print_rows(rows: Iterable[dict], stream) -> None:
+    """Rows as JSONL on a stream (standard output when there is no --out)."""
+    for r in rows:
+        stream.write(json.dumps(r, ensure_ascii=False) + "\n")
+    stream.flush()
 
 
-def span_row(span) -> dict:
-    """A span as a row's `segments` entry."""
-    return {"start": span.start, "end": span.end, "sentences": span.sentences, "tokens": span.tokens,
-            "score": round(span.score, 6), "p_machine": round(span.p_machine, 6), "verdict": span.verdict}
+def check_rows(det, records: list, settings, segments: bool = False) -> list[dict]:
+    """Rows of what a person asks of each text (ovid.check): id, source, verdict at the stated FPR,
+    P(machine), score, threshold, tokens scored and warnings."""
+    from .verdicts import check_with
+
+    checks = check_with(det, [r.text for r in records], settings, segments=segments)
+    return [{"id": r.id, "source": r.source, **c.to_dict()} for r, c in zip(records, checks)]
+
+
+def check_summary(where: str, rows: list[dict], det, detector: str) -> str:
+    """The one line for checked texts: how many, how many flagged, at what FPR, how many failed."""
+    name = f"{detector} ({det.name})" if detector.startswith(SHIPPED_PREFIX) else det.name
+    line = f"{where}: {len(rows)} texts checked with {name}"
+    fpr = det.stated_fpr()
+    if fpr is not None:
+        line += f"; {sum(r.get('verdict') == 'machine' for r in rows)} flagged as machine (at {fpr:g} FPR)"
+    else:
+        line += "; no verdicts (the detector has no saved threshold)"
+    failed = sum(r.get("error") is not None for r in rows)
+    return line + (f"; {failed} could not be scored (see their error)" if failed else "")
 
 
 def score_rows(det, records: list, progress: bool = False, segments: bool = False) -> list[dict]:
@@ -113,25 +101,22 @@ def score_rows(det, records: list, progress: bool = False, segments: bool = Fals
     if not texts:
         return []
     flags = source_flags(det, records)
-    if hasattr(det, "score_with_details"):  # a test with its own fields per text (p_value ...)
-        scores, details = det.score_with_details(texts, ids=ids, progress=progress)
-    else:
-        scores, details = det.score(texts, ids=ids, progress=progress), [{} for _ in texts]
+    scores, details = det.score_with_details(texts, ids=ids, progress=progress)  # a test adds its p_value ...
     rows = [{"id": r.id, "source": r.source, "score": float(s)} | d
             | ({"label": r.label} if r.label is not None else {}) for r, s, d in zip(records, scores, details)]
     for row, r in zip(rows, records):
         if flags.get(r.source):  # e.g. texts of another tokenizer: no p-value, a flag instead
             row.update(p_value=None, watermark=flags[r.source])
-    decided = decisions(det, scores)
-    if decided is not None:  # a calibrated detector also gives its decision
-        for row, p, m in zip(rows, *decided):
+    probs = det.p_machine(scores)
+    if probs is not None:  # a calibrated detector also gives its decision
+        for row, p, m in zip(rows, probs, det.decisions(scores, details)):
             row["p_machine"], row["machine"] = round(float(p), 6), int(m)
     # how much the defences had to repair: large for tampered text, whatever the detector says
     for row, r in zip(rows, records):
         row["tampering"] = round(normalize(r.text, "repair").change_ratio, 6)
     if segments:
         for row, spans in zip(rows, det.segments(texts, ids=ids)):
-            row["segments"] = [span_row(sp) for sp in spans]
+            row["segments"] = [sp.as_row() for sp in spans]
     return rows
 
 
@@ -140,7 +125,7 @@ def summary_line(out, rows: Iterable[dict], det, detector: str, target_fpr: floa
     scores are kept)."""
     n = flagged = marked = untested = tampered = 0
     tested, labels, scores = False, [], []
-    alpha = getattr(det, "alpha", 1e-3)
+    alpha = det.test_level() or TEST.alpha
     for row in rows:
         n += 1
         flagged += row.get("machine", 0)
@@ -154,8 +139,8 @@ def summary_line(out, rows: Iterable[dict], det, detector: str, target_fpr: floa
             scores.append(row["score"])
     name = f"{detector} ({det.name})" if detector.startswith(SHIPPED_PREFIX) else det.name
     line = f"{out}: {n} texts scored with {name}"
-    if getattr(det, "calibration_", None):
-        line += f"; {flagged} flagged as machine at its threshold (set for {det.calibration_['target_fpr']:g} FPR)"
+    if det.calibration():
+        line += f"; {flagged} flagged as machine at its threshold (set for {det.stated_fpr():g} FPR)"
     if tested:
         line += f"; {marked} watermarked (p < {alpha:g})"
         if untested:

@@ -260,6 +260,11 @@ class Span:
     p_machine: float
     verdict: str
 
+    def as_row(self) -> dict:
+        """The span as a JSON row (`ovid score --segments`, the service)."""
+        return {"start": self.start, "end": self.end, "sentences": self.sentences, "tokens": self.tokens,
+                "score": round(self.score, 6), "p_machine": round(self.p_machine, 6), "verdict": self.verdict}
+
 
 @dataclass(frozen=True)
 class Segmentation:

@@ -7,8 +7,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ovid.detect.features import TokenStats, gltr_buckets
 from ovid.normalize import TAMPERING_FLAG
+
+from .features import TokenStats, gltr_buckets
 
 LANGUAGE_MIN_LETTERS = 40  # below this a language guess is noise
 LANGUAGE_CONFIDENCE = 0.9  # py3langid's normalised probability; 0 of 2,928 shared English texts

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import tempfile
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,9 +272,9 @@ def train_detector(job: TrainJob) -> dict:
         if not cls.uses_validation:  # nothing to resume: leave nothing behind
             shutil.rmtree(stage, ignore_errors=True)
         raise
-    vscores = det.score(vtexts)
+    vscores = det.decision_function(vtexts)
     vlab = np.array(vlabels)
-    metrics = {"detector": job.detector, "params": det.get_params(),
+    metrics = {"detector": job.detector, "params": det.get_params(deep=False),
                "validation": summary(vlab, vscores, job.target_fpr),
                "threshold": det.threshold_, "target_fpr": job.target_fpr,
                "fpr_at_threshold": float(np.mean(vscores[vlab == 0] >= det.threshold_)),
@@ -284,7 +284,7 @@ def train_detector(job: TrainJob) -> dict:
                "calibration_fpr_by_domain": det.calibration_.get("fpr_by_domain"),
                "n_train": len(train), "n_valid": len(valid), "validation_texts_also_in_training": overlap["n"],
                "seconds": round(time.perf_counter() - t0, 1),
-               "train_state": getattr(det, "train_state_", None)}
+               "train_state": det.train_state()}
     det.provenance_ = {"train": job.train, "human": job.human, "machine": job.machine, "valid": job.valid,
                        "max_texts": job.max_texts, "seed": job.seed, "n_train": len(train), "n_valid": len(valid),
                        "validation_auroc": metrics["validation"].get("auroc"), "ovid_version": __version__,

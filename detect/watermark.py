@@ -14,7 +14,7 @@ import numpy as np
 
 from ovid.errors import InputValueError, OvidError
 from ovid.settings import SettingError
-from ovid.watermark.config import WatermarkConfig
+from ovid.watermark.config import TEST, WatermarkConfig
 
 from .base import Detector, NotFittedError, check_texts
 from .params import ENGINE
@@ -30,7 +30,7 @@ class WatermarkDetector(Detector):
                  gamma: float = WM["gamma"], delta: float = WM["delta"], context_width: int = WM["context_width"],
                  seeding_scheme: str = WM["seeding_scheme"], ngram_len: int = WM["ngram_len"],
                  depth: int = WM["depth"], synthid_keys: list[int] | None = WM["synthid_keys"],
-                 alpha: float = 1e-3, min_tokens: int = 16, normalize: str = "repair"):
+                 alpha: float = TEST.alpha, min_tokens: int = TEST.min_tokens, normalize: str = "repair"):
         self.model = model
         self.scheme = scheme
         self.key = key
@@ -97,6 +97,23 @@ class WatermarkDetector(Detector):
 
     def _score(self, texts: list[str], ids, progress: bool) -> np.ndarray:
         return self.score_with_details(texts)[0]
+
+    def test_level(self) -> float:
+        return self.alpha
+
+    def stated_fpr(self) -> float:
+        """Calibrated: the calibration's target; else the test's level, a provable FPR."""
+        return super().stated_fpr() or self.alpha
+
+    def decisions(self, scores, details: Sequence[dict] | None = None) -> list[bool | None]:
+        """Calibrated: the threshold's decision; else p < alpha where the text was tested."""
+        if self.calibration():
+            return super().decisions(scores, details)
+        details = details or [{}] * len(scores)
+        return [None if d.get("p_value") is None else d["p_value"] < self.alpha for d in details]
+
+    def models_used(self) -> list[str]:
+        return [self.model]
 
     def p_values(self, texts: Sequence[str]) -> np.ndarray:
         """The exact p-value of each text (NaN where it was too short to test)."""

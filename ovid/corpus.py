@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from .errors import CorpusError
 from .jsonread import load_json
-from .textio import DEFAULT_ENCODING, check_regular_file, iter_lines, read_text
+from .textio import DEFAULT_ENCODING, _decode, check_regular_file, iter_lines, read_text
 
 HUMAN = 0
 MACHINE = 1
@@ -105,17 +105,33 @@ def read_jsonl(path: str | os.PathLike, label: int | None = None, encoding: str 
     path = Path(path)
     default = label if label is not None else _default_label(path)
     for lineno, line in iter_lines(path, encoding, start=start, end=end, first_line=first_line):
-        where = f"{path}:{lineno}"
-        if not line.strip():
-            continue
-        obj = load_json(line, where)
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise CorpusError(f"{where}: expected an object with a string 'text' field")
-        rec_label = _check_label(obj["label"], where) if "label" in obj and label is None \
-            else default
-        rid = str(obj.get("id", lineno - 1))
-        extra = {k: v for k, v in obj.items() if k not in ("id", "text", "label")}
-        yield Record(rid, obj["text"], rec_label, str(path), extra)
+        if line.strip():
+            yield _jsonl_record(line, str(path), lineno, label, default)
+
+
+def _jsonl_record(line: str, source: str, lineno: int, label: int | None, default: int | None) -> Record:
+    where = f"{source}:{lineno}"
+    obj = load_json(line, where)
+    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+        raise CorpusError(f"{where}: expected an object with a string 'text' field")
+    rec_label = _check_label(obj["label"], where) if "label" in obj and label is None else default
+    extra = {k: v for k, v in obj.items() if k not in ("id", "text", "label")}
+    return Record(str(obj.get("id", lineno - 1)), obj["text"], rec_label, source, extra)
+
+
+STDIN = "-"  # the corpus name of standard input
+STDIN_SOURCE = "<stdin>"
+
+
+def read_stdin(data: bytes, encoding: str = DEFAULT_ENCODING) -> list[Record]:
+    """Texts piped in: JSONL when the first non-blank line is a JSON object (each line's `text`,
+    as in a JSONL file), else one text per line; blank lines are skipped."""
+    text = _decode(data, STDIN_SOURCE, encoding)
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    if first.lstrip().startswith("{"):
+        return [_jsonl_record(line, STDIN_SOURCE, n, None, None) for n, line in enumerate(lines, 1) if line.strip()]
+    return [Record(str(n - 1), line, None, STDIN_SOURCE) for n, line in enumerate(lines, 1) if line.strip()]
 
 
 def read_fastdetectgpt(path: str | os.PathLike, encoding: str = DEFAULT_ENCODING) -> Iterator[Record]:

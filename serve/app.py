@@ -13,14 +13,15 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from ovid.detect.verdicts import error_line
 from ovid.errors import OvidError
 from ovid.normalize import normalize
 from ovid.version import __version__
 
 from .batcher import BatcherClosed
-from .security import HostAndHeaders, content_security_policy, host_name
 from .schemas import ErrorResponse, ScoreRequest, ScoreResponse, TokensRequest, TokensResponse
-from .service import Service, error_line
+from .security import HostAndHeaders, content_security_policy, host_name
+from .service import Service
 
 ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 408, 413, 422, 500, 503, 504)}
 
@@ -90,7 +91,7 @@ def check_texts(texts: list[str], service: Service, field: str = "texts") -> Non
     if not texts:
         raise ApiError(422, field, "give at least one text")
     if len(texts) > c.max_texts:
-        raise ApiError(413, field, f"{len(texts)} texts; at most {c.max_texts} per request (--max-texts)")
+        raise ApiError(413, field, f"{len(texts)} texts; at most {c.max_texts} per request (--max-request-texts)")
     for i, t in enumerate(texts):
         where = f"{field}[{i}]" if field == "texts" else field
         if len(t) > c.max_chars:

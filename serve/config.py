@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ovid.detect.params import CheckSettings
 from ovid.settings import at_least, check_settings, positive, setting
 
 
@@ -29,7 +30,7 @@ def _host(x: Any) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServeConfig:
+class ServeConfig(CheckSettings):
     detectors: list[str] = setting(factory=lambda: ["ovid:default"], flags=("--detector",), check=_names,
                                    help="Detector to load (repeat for several): ovid:default, a registry name or a "
                                    "saved folder; the first answers requests that name none.")
@@ -47,8 +48,6 @@ class ServeConfig:
     max_body_bytes: int = setting(1_000_000, "Largest request body in bytes (413 beyond).", check=at_least(1))
     max_texts: int = setting(64, "Most texts in one /v1/score request.", check=at_least(1))
     max_chars: int = setting(100_000, "Longest text in characters.", check=at_least(1))
-    max_tokens: int = setting(1024, "Tokens scored per text: a longer text is scored on its first max_tokens "
-                              "tokens and reported as truncated.", check=at_least(2))
     timeout_s: float = setting(60.0, "Seconds a request may wait and run before it gets a 504.", check=positive())
     micro_batching: bool = setting(True, "Score concurrent requests' texts in shared forward passes.")
     batch_wait_ms: float = setting(5.0, "How long the first request of a batch waits for others to join it.",
@@ -56,10 +55,6 @@ class ServeConfig:
     batch_tokens: int = setting(16_384, "A batch runs as soon as it holds this many tokens.", check=at_least(1))
     cache_mb: float = setting(256.0, "Memory for cached token statistics per scoring model, in MiB (least "
                               "recently used first out).", check=at_least(0))
-    short_tokens: int = setting(50, "Texts with fewer scored tokens are flagged too short to judge.",
-                                check=at_least(0))
-    language: str = setting("en", "The language the detectors were made for: texts in another are flagged "
-                            "(ISO 639-1 code; empty: no check).")
     watermark_model: str | None = setting(None, "Model that generated the watermarked text: with --watermark and "
                                           "--watermark-key, every text is also tested for the watermark.")
     watermark: dict[str, Any] = setting(factory=dict, help="The watermark detector's parameters (scheme, key, "

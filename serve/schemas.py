@@ -93,7 +93,7 @@ class TokenRow(BaseModel):
 class TokensResponse(BaseModel):
     detector: str
     model: str
-    text: str = Field(description="The text as the detector read it (normalised, cut to --max-tokens).")
+    text: str = Field(description="The text as the detector read it (normalised, cut to --truncate-tokens).")
     truncated: bool
     tokens: list[TokenRow]
 

@@ -203,8 +203,8 @@ def test_normalisation_is_a_saved_parameter_and_old_folders_keep_scoring_raw_tex
     raw = make_detector("likelihood", model=tiny_lm, normalize="none")
     folded = make_detector("likelihood", model=tiny_lm)
     attacked = [run("upper_lower", TEXT, rate=1.0).text, run("homoglyph").text]
-    assert folded.score(attacked) == pytest.approx(folded.score([TEXT, TEXT]), rel=1e-5)
-    assert not np.allclose(raw.score(attacked), raw.score([TEXT, TEXT]))
+    assert folded.decision_function(attacked) == pytest.approx(folded.decision_function([TEXT, TEXT]), rel=1e-5)
+    assert not np.allclose(raw.decision_function(attacked), raw.decision_function([TEXT, TEXT]))
 
 
 def test_ensemble_can_use_the_tampering_share_as_a_feature(tiny_lm):

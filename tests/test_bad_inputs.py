@@ -233,7 +233,14 @@ CLI = [
      "--model does not apply to a saved detector"),
     ("score-empty-detector", "score {u}/good.jsonl --detector= --out {o}/s.jsonl", 2, "--detector is empty"),
     ("score-unknown-option", "score {u}/good.jsonl --bogus 1 --out {o}/s.jsonl", 2, "No such option: --bogus"),
-    ("score-no-files", "score --out {o}/s.jsonl", 2, "Missing argument"),
+    ("score-threads-0", "score {u}/good.jsonl --threads 0 --out {o}/s.jsonl", 2, "--threads must be >= 1, got 0"),
+    ("score-file-and-text", "score {u}/good.jsonl --text hello", 2,
+     "give texts one way: corpus files, - (standard input) or --text"),
+    ("score-file-and-stdin", "score {u}/good.jsonl -", 2, "give texts one way: corpus files, - (standard input) or --text"),
+    ("score-text-ray", "score --text hello --engine ray --out {o}/s", 2,
+     "--engine ray scores corpus files into --out; give both"),
+    ("score-text-blank", "score --text hello --text=", 2, "--text 2 is blank; give the text to check"),
+    ("score-no-files", "score --out {o}/s.jsonl", 2, "no corpus given to score: name files, - for standard input, or --text"),
     ("unknown-command", "scorez", 2, "No such command 'scorez'"),
     # saved detector folders, checked whole on load
     ("det-no-params", "score {u}/good.jsonl --detector {u}/det-no-params --out {o}/s.jsonl", 2, "missing key 'params'"),
@@ -588,6 +595,7 @@ def test_old_option_names_still_work_with_a_note(user, tmp_path, capsys, case, o
 HEAVY = ("torch", "transformers", "sklearn")
 MISSING = [  # a missing input is named before the modules that take seconds to import
     ("score", "score {u}/nope.jsonl --out {o}/s.jsonl"),
+    ("score-no-out", "score {u}/nope.jsonl"),  # rows to standard output
     ("score-ray", "score {u}/nope.jsonl --engine ray --out {o}/s"),
     ("train", "train --train {u}/nope.jsonl --out {o}/d"),
     ("train-human", "train --detector classifier --human {u}/human.jsonl,{u}/nope.jsonl --out {o}/d"),
@@ -638,7 +646,7 @@ def test_what_works_still_works_and_writes_with_the_umask(user, tmp_path, capsys
                      "--overwrite", "--no-progress"]) == 0, capsys.readouterr().err
     assert sorted(p.name for p in det_dir.iterdir()) == ["config.json", "metrics.json", "model.skops"]
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
-    assert load_detector(det_dir).score(HUMAN).shape == (4,)
+    assert load_detector(det_dir).decision_function(HUMAN).shape == (4,)
     killed = tmp_path / ".d2.training"  # left by a run killed mid-way (its process is gone)
     killed.mkdir()
     (killed / ".ovid-training").write_text("999999999")
@@ -672,9 +680,9 @@ def _fitted():
 
 
 API = [
-    ("score-a-string", lambda: _fitted().score("a single text"), InputTypeError, "got a single string; pass [text]"),
-    ("score-none", lambda: _fitted().score([None]), InputTypeError, "texts[0] is NoneType, not a string"),
-    ("score-int", lambda: _fitted().score(5), InputTypeError, "got int"),
+    ("score-a-string", lambda: _fitted().decision_function("a single text"), InputTypeError, "got a single string; pass [text]"),
+    ("score-none", lambda: _fitted().decision_function([None]), InputTypeError, "texts[0] is NoneType, not a string"),
+    ("score-int", lambda: _fitted().decision_function(5), InputTypeError, "got int"),
     ("fit-length-mismatch", lambda: make_detector("tfidf").fit(HUMAN, [0]), InputValueError, "4 texts but 1 labels"),
     ("fit-labels-2", lambda: make_detector("tfidf").fit(HUMAN, [0, 1, 2, 0]), InputValueError,
      "labels must be 0 (human) or 1 (machine), got 2"),
@@ -928,7 +936,7 @@ def test_overwrite_through_a_link_replaces_the_detector_it_names(user, tmp_path)
                      "--overwrite", "--no-progress"]) == 0
     assert link.is_symlink() and (real / "metrics.json").is_file()  # the new detector, where the link points
     assert sorted(p.name for p in real.parent.iterdir()) == ["current"]  # no staging folder stranded
-    assert load_detector(link).score(HUMAN).shape == (4,)
+    assert load_detector(link).decision_function(HUMAN).shape == (4,)
 
 
 def test_a_download_that_gets_nothing_leaves_no_folder(tmp_path):

@@ -18,6 +18,6 @@ def test_the_same_batch_function_drops_into_datasets_map(tiny_lm, tmp_path):
     det.save(tmp_path / "det")
     ds = datasets.Dataset.from_dict({"text": texts, "label": [0] * 6 + [1] * 6})
     scored = ds.map(ScoreBatch(str(tmp_path / "det")), batched=True, batch_size=4, load_from_cache_file=False)
-    np.testing.assert_allclose(scored["score"], det.score(texts), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(scored["score"], det.decision_function(texts), atol=1e-5, rtol=0)
     assert scored["machine"] == [int(s >= det.threshold_) for s in scored["score"]]
     assert all(0 <= p <= 1 for p in scored["p_machine"]) and scored["label"] == [0] * 6 + [1] * 6

@@ -50,7 +50,7 @@ def test_training_lowers_loss_and_separates_sources(tiny_encoder, tmp_path):
     held_out_texts, held_out_labels = corpus(30)
     det = make_detector("roberta", encoder=tiny_encoder, max_length=24)
     det.model_, det.tokenizer_ = model, tok
-    assert auroc(held_out_labels, det.score(held_out_texts)) > 0.95
+    assert auroc(held_out_labels, det.decision_function(held_out_texts)) > 0.95
 
 
 class Interrupt(Exception):

@@ -57,13 +57,13 @@ def test_init_only_stores_parameters(tiny_lm, tiny_encoder):
 
 
 def test_protocol_outputs(fitted):
-    s = fitted.score(TEXTS[:5])
+    s = fitted.decision_function(TEXTS[:5])
     assert isinstance(s, np.ndarray) and s.shape == (5,) and s.dtype == np.float64 and np.isfinite(s).all()
     p = fitted.predict_proba(TEXTS[:5])
     assert p.shape == (5, 2) and np.allclose(p.sum(1), 1) and ((p >= 0) & (p <= 1)).all()
     assert set(fitted.predict(TEXTS).tolist()) <= {0, 1}
     if not fitted.trained:  # calibrated on these very texts: at most 1% of human ones pass
-        assert np.mean(fitted.score(HUMAN) >= fitted.threshold_) <= 0.01 + 1e-9
+        assert np.mean(fitted.decision_function(HUMAN) >= fitted.threshold_) <= 0.01 + 1e-9
 
 
 def test_save_load_round_trip_identical_scores(fitted, tmp_path):
@@ -72,7 +72,7 @@ def test_save_load_round_trip_identical_scores(fitted, tmp_path):
     assert config["detector"] == fitted.name and config["params"] == fitted.get_params()
     again = load_detector(folder)
     assert type(again) is type(fitted) and again.get_params() == fitted.get_params()
-    np.testing.assert_array_equal(again.score(TEXTS), fitted.score(TEXTS))
+    np.testing.assert_array_equal(again.decision_function(TEXTS), fitted.decision_function(TEXTS))
     assert again.threshold_ == fitted.threshold_
     np.testing.assert_array_equal(again.predict_proba(TEXTS), fitted.predict_proba(TEXTS))
 
@@ -80,7 +80,7 @@ def test_save_load_round_trip_identical_scores(fitted, tmp_path):
 @pytest.mark.parametrize("name", ["tfidf", "gltr", "ensemble"])
 def test_trained_detectors_learn_the_sign(name, tiny_lm):
     det = make_detector(name, **params_for(name, tiny_lm)).fit(TEXTS, LABELS)
-    s = det.score(TEXTS)
+    s = det.decision_function(TEXTS)
     assert s[len(HUMAN):].mean() > s[:len(HUMAN)].mean()
 
 
@@ -188,7 +188,7 @@ def test_registry_errors_suggest_names():
 
 def test_unfitted_use_is_a_clear_error(tiny_lm):
     with pytest.raises(NotFittedError, match="tfidf must be trained first"):
-        make_detector("tfidf").score(["x"])
+        make_detector("tfidf").decision_function(["x"])
     with pytest.raises(NotFittedError, match="call fit"):
         make_detector("likelihood", model=tiny_lm).predict(["some text"])
 
@@ -216,11 +216,11 @@ def test_ensemble_on_pooled_hidden_states_and_token_distributions(tiny_lm, tmp_p
     assert X.shape == (3, len(FEATURE_NAMES) + len(DISTRIBUTION_NAMES) + 2 * width)
     pooled = get_engine(det.engine_config()).token_stats(det.prepare(TEXTS[:1]))[0].pooled
     np.testing.assert_allclose(X[0, -2 * width:], pooled.ravel(), rtol=1e-6)  # the engine's, as it pooled them
-    s = det.score(TEXTS)
+    s = det.decision_function(TEXTS)
     assert s[len(HUMAN):].mean() > s[:len(HUMAN)].mean()
     again = load_detector(det.save(tmp_path / "d"))
     assert again.features == "hidden" and again.pool_layers == [1, -1]
-    np.testing.assert_array_equal(again.score(TEXTS), s)
+    np.testing.assert_array_equal(again.decision_function(TEXTS), s)
     dist = make_detector("ensemble", models=[tiny_lm], features="distributions").fit(TEXTS, LABELS)
     assert dist._features(dist.prepare(TEXTS[:2])).shape == (2, len(FEATURE_NAMES) + len(DISTRIBUTION_NAMES))
 

@@ -93,7 +93,7 @@ def test_a_saved_roberta_folder_of_an_older_version_still_loads(tmp_path, tiny_e
     (tmp_path / "d" / "config.json").write_text(json.dumps(config))
     old = load_detector(tmp_path / "d")
     assert old.name == "classifier" and old.backbone == tiny_encoder
-    np.testing.assert_allclose(old.score(texts[:4]), det.score(texts[:4]), atol=1e-5)
+    np.testing.assert_allclose(old.decision_function(texts[:4]), det.decision_function(texts[:4]), atol=1e-5)
 
 
 def test_causal_lm_backbone_learns_with_only_its_top_block_trained(tiny_lm, tmp_path):
@@ -121,10 +121,10 @@ def test_causal_lm_backbone_learns_with_only_its_top_block_trained(tiny_lm, tmp_
     lower = [n for n in before if ".h.0." in n]
     assert lower and all(torch.equal(before[n], after[n].detach()) for n in lower)  # frozen: unchanged
     assert not torch.equal(before["score.weight"], after["score.weight"].detach())
-    s = det.score(texts)
+    s = det.decision_function(texts)
     assert s[20:].mean() > s[:20].mean()
     det.save(tmp_path / "saved")
-    np.testing.assert_allclose(load_detector(tmp_path / "saved").score(texts[:3]), s[:3], atol=1e-4)
+    np.testing.assert_allclose(load_detector(tmp_path / "saved").decision_function(texts[:3]), s[:3], atol=1e-4)
 
 
 CHAT_TEMPLATE = ("{% for m in messages %}<|endoftext|>user: {{ m['content'] }}\n{% endfor %}"
@@ -220,12 +220,12 @@ def test_mean_pooled_classifier_trains_saves_and_loads(tiny_lm, tmp_path):
     texts = [f"The quick brown fox {i}" for i in range(20)] + [f"Machine text tends {i}" for i in range(20)]
     det.fit(texts, [0] * 20 + [1] * 20)
     assert type(det.model_).__name__ == "MeanPooledClassifier"
-    s = det.score(texts)
+    s = det.decision_function(texts)
     assert s[20:].mean() > s[:20].mean()
     det.save(tmp_path / "saved")
     assert (tmp_path / "saved" / "encoder" / "head.safetensors").is_file()
     again = load_detector(tmp_path / "saved")
     assert type(again.model_).__name__ == "MeanPooledClassifier" and again.pooling == "mean"
-    np.testing.assert_allclose(again.score(texts[:3]), s[:3], atol=1e-4)
+    np.testing.assert_allclose(again.decision_function(texts[:3]), s[:3], atol=1e-4)
     with pytest.raises(OvidError, match="pooling must be one of last, mean"):
         make_detector("classifier", pooling="max")

@@ -44,11 +44,11 @@ def test_the_ray_bloom_build_is_bit_identical_to_the_local_one(local_ray, tmp_pa
 @needs_shared
 def test_a_detector_scores_a_ray_dataset_as_it_scores_locally(local_ray, tiny_lm):
     from ovid.detect.batch_scoring import score_dataset
-    from ovid.detect.score_rows import resolve_detector
+    from ovid.detect.persistence import resolve_detector
 
     texts = xsum_openings(24)
     params = {"model": tiny_lm, "dtype": "float32"}
-    local = resolve_detector("likelihood", params).score(texts)
+    local = resolve_detector("likelihood", params).decision_function(texts)
     ds = ray.data.from_items([{"id": i, "text": t} for i, t in enumerate(texts)])
     rows = sorted(score_dataset(ds, "likelihood", params, workers=2, batch_size=5).take_all(), key=lambda r: r["id"])
     assert [r["text"] for r in rows] == texts

@@ -16,7 +16,7 @@ from ovid.detect.features import gltr_buckets
 from ovid.normalize import normalize
 from ovid.serve import ServeConfig, Service, create_app
 from ovid.serve.batcher import MicroBatcher
-from ovid.serve.text_checks import cut_to_tokens, token_segments
+from ovid.detect.text_checks import cut_to_tokens, token_segments
 
 from conftest import SERVE_HUMAN, TRAIN_TEXT
 
@@ -42,7 +42,7 @@ def test_a_score_carries_the_verdict_its_fpr_and_what_was_scored(api, served_det
     body = r.json()
     assert body["detector"] == served_detectors["calibrated"]
     first, second = body["results"]
-    expected = det.score([LONG, SERVE_HUMAN[0]])
+    expected = det.decision_function([LONG, SERVE_HUMAN[0]])
     assert first["score"] == pytest.approx(expected[0], abs=1e-4) and second["score"] == pytest.approx(expected[1], abs=1e-4)
     cal = det.calibration_
     assert first["threshold"] == cal["threshold"] and first["target_fpr"] == 0.01
@@ -130,7 +130,7 @@ def test_concurrent_requests_share_batches_and_get_the_same_answers(served_detec
         for t in threads:
             t.join()
         stats = c.get("/healthz").json()["batching"]
-    alone = load_detector(served_detectors["calibrated"]).score(texts)
+    alone = load_detector(served_detectors["calibrated"]).decision_function(texts)
     np.testing.assert_allclose(out, alone, atol=1e-4)
     assert stats["largest_batch"] > 1 and stats["batches"] < len(texts)
 
@@ -192,16 +192,16 @@ def test_a_truncated_text_has_a_token_view_of_what_was_scored(served_detectors):
 
 
 def test_a_failure_after_scoring_stays_with_its_text_across_requests(served_detectors, monkeypatch):
-    import ovid.serve.service as service_module
+    import ovid.detect.verdicts as check_module
 
-    real = service_module.verdict
+    real = check_module.verdict
 
     def fragile(det, score, item, text, mark, config):
         if "boom" in text:
             raise ValueError("verdict broke")
         return real(det, score, item, text, mark, config)
 
-    monkeypatch.setattr(service_module, "verdict", fragile)
+    monkeypatch.setattr(check_module, "verdict", fragile)
     with client([served_detectors["calibrated"]], batch_wait_ms=300) as c:
         out = {}
 
@@ -377,3 +377,35 @@ def test_segments_come_with_the_score_when_asked(served_detectors, monkeypatch):
         assert got["segments"]["target_fpr"] == 0.01 and "no verdict of its own" in got["segments"]["note"]
         r = c.post("/v1/score", json={"texts": [text], "segments": "yes"})
         assert r.status_code == 422 and r.json()["field"] == "segments"
+
+
+def test_ovid_check_answers_each_text_as_the_service_does(served_detectors):
+    import ovid
+    from ovid.detect.verdicts import Check
+
+    tampered = SERVE_HUMAN[1].replace("e", "\u0435")  # Cyrillic look-alikes
+    texts = [LONG, "Too short.", tampered]
+    found = ovid.check(texts, detector=served_detectors["calibrated"], short_tokens=100, max_tokens=400)
+    assert all(isinstance(c, Check) for c in found) and len(found) == 3
+    det = load_detector(served_detectors["calibrated"])
+    long = found[0]
+    assert long.threshold == det.threshold_ and long.target_fpr == det.calibration_["target_fpr"]
+    assert long.verdict == ("machine" if long.score >= det.threshold_ else "not-flagged")
+    assert long.p_machine == pytest.approx(float(det.p_machine([long.score])[0]), abs=1e-6)
+    assert long.truncated and long.tokens_scored <= 400 and [w.code for w in long.warnings] == ["truncated"]
+    assert "too-short" in [w.code for w in found[1].warnings]
+    assert "tampering" in [w.code for w in found[2].warnings] and found[2].tampering > 0
+    with client([served_detectors["calibrated"]], short_tokens=100, max_tokens=400) as c:
+        served = c.post("/v1/score", json={"texts": texts}).json()["results"]
+    assert [f.to_dict() for f in found] == served  # one computation behind both
+
+
+def test_ovid_check_without_a_threshold_says_so(served_detectors):
+    import ovid
+
+    (plain,) = ovid.check([LONG], detector=served_detectors["plain"])
+    assert plain.verdict is None and plain.p_machine is None and plain.score is not None
+    assert "uncalibrated" in [w.code for w in plain.warnings]
+    assert plain.to_dict()["warnings"][-1]["code"] == "uncalibrated"
+    with pytest.raises(ValueError, match="max_tokens must be"):
+        ovid.check([LONG], detector=served_detectors["plain"], max_tokens=1)

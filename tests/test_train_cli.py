@@ -59,7 +59,7 @@ def test_roberta_with_tiny_encoder_logs_and_saves(tmp_path, data, tiny_encoder):
     assert (out / "encoder" / "model.safetensors").exists()
     det = load_detector(out)
     texts, labels = corpus(10)
-    assert det.score(texts).shape == (20,)
+    assert det.decision_function(texts).shape == (20,)
     assert det.provenance_["train"] == [str(both)]
 
 

@@ -182,7 +182,7 @@ def test_kgw_detector_end_to_end_flags_short_texts(tiny_lm, tmp_path):
     tested = [r for r in rows[:-2] if r["watermark"] == "tested"]
     assert len(tested) >= 4 and sum(r["p_value"] < 1e-3 for r in tested) >= len(tested) - 2
     assert det.predict(texts).sum() == sum(r["p_value"] < 1e-3 for r in tested)
-    scores = det.score(texts)
+    scores = det.decision_function(texts)
     assert np.allclose(scores, [r["z"] for r in rows[:-2]])
 
 

@@ -92,3 +92,14 @@ class WatermarkConfig:
     def settings(self) -> dict:
         """Every field, the key included (for --record-key)."""
         return asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatermarkTest:
+    """How a text is judged by the watermark test (the detector's side; the scheme is WatermarkConfig)."""
+    alpha: float = setting(1e-3, "The p-value below which a text counts as watermarked.", check=fraction())
+    min_tokens: int = setting(16, "Fewest scored n-grams to test a text; shorter texts are flagged too-short.",
+                              check=at_least(1))
+
+
+TEST = WatermarkTest()

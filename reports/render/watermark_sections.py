@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ovid.watermark.config import TEST
+
 from . import fmt, plots
 from .blocks import Block, Figure, Heading, Note, Table
 from .data import StudyData
@@ -13,7 +15,7 @@ from .detection_sections import FIGURES_LINK, TABLES_LINK
 
 def watermark_level(data: StudyData) -> float | None:
     section = ((data.study or {}).get("config") or {}).get("watermark") or {}
-    return section.get("fpr", 1e-3)
+    return section.get("fpr", TEST.alpha)
 
 
 def watermark_blocks(data: StudyData, figures_dir: Path) -> list[Block]:

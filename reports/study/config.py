@@ -22,7 +22,6 @@ reports/memorization/control.py).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ import tomllib
 from ovid.attack.config import AttackConfig
 from ovid.errors import OvidError
 from ovid.generate import Decoding, GenerationConfig, SampleSettings, SamplingParams
+from ovid.names import did_you_mean
 from ovid.overlap.bloom_build import BloomBuildConfig
 from ovid.settings import (
     MAX_BOOTSTRAP,
@@ -50,13 +50,20 @@ from ovid.settings import (
     type_ok,
 )
 from ovid.textio import read_text
-from ovid.watermark.config import SCHEMES, WatermarkConfig
+from ovid.watermark.config import SCHEMES, TEST, WatermarkConfig
 
 from ..memorization.control import ControlConfig
 
 
+class Section:
+    """A table of the study file; `check_section` holds the checks that need more than one key."""
+
+    def check_section(self, where: str) -> None:
+        pass
+
+
 @dataclass(kw_only=True)
-class StudySection:
+class StudySection(Section):
     name: str = setting("study", "Title of the report.")
     seed: int = setting(0, "Seed of the splits, the bootstrap and the memorization control.", check=seed_range())
     target_fpr: float = setting(0.01, "FPR on held-out human text at which TPR is reported.", check=fraction())
@@ -74,13 +81,17 @@ class StudySection:
 
 
 @dataclass(kw_only=True)
-class HumanSection:
+class HumanSection(Section):
     corpus: list[str] = setting(factory=lambda: ["ovid:human-demo"],
                                 help="Human corpora; records labelled machine are dropped.")
 
+    def check_section(self, where: str) -> None:
+        if not self.corpus:
+            raise OvidError(f"{where}.corpus is empty; name at least one corpus of human texts")
+
 
 @dataclass(frozen=True, kw_only=True)
-class GenerateSection(SampleSettings, SamplingParams):
+class GenerateSection(Section, SampleSettings, SamplingParams):
     """[generate]: one corpus per model x decoding. Every key but models, decodings and prompted
     is a field of `SampleSettings` or `SamplingParams` (generate/config.py), with its meaning."""
     models: list[str] = setting(factory=lambda: ["smollm2-135m"], help="Models or families (gpt2, offline).")
@@ -93,6 +104,15 @@ class GenerateSection(SampleSettings, SamplingParams):
     max_tokens: int = setting(96, "New tokens per sample.", check=at_least(1, high=MAX_NEW_TOKENS))
     prompt_tokens: int = setting(16, "Prompt length in tokens.")
 
+    def check_section(self, where: str) -> None:
+        if not self.prompted and self.n is None:
+            raise OvidError(f"{where}.n is required when prompted = false")
+        for i, d in enumerate(self.decodings):
+            try:
+                self.decoding(d)
+            except ValueError as e:
+                raise OvidError(f"{where}.decodings[{i}]: {e}") from None
+
     def decoding(self, strategy: str) -> Decoding:
         return Decoding(strategy, **{f.name: getattr(self, f.name) for f in dataclasses.fields(SamplingParams)})
 
@@ -104,7 +124,7 @@ class GenerateSection(SampleSettings, SamplingParams):
 
 
 @dataclass(kw_only=True)
-class MachineSection:
+class MachineSection(Section):
     corpus: str = setting(help="An existing machine corpus (any format ovid reads).")
     name: str | None = setting(None, "Row name in the tables (default: the file's name).")
     model: str | None = setting(None, "The model that wrote it.")
@@ -113,9 +133,49 @@ class MachineSection:
 
 
 @dataclass(kw_only=True)
-class DetectorSection:
+class DetectorSection(Section):
     name: str
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_table(cls, d: Any, where: str) -> "DetectorSection":
+        """A [[detectors]] table: a shipped detector as it is, or a registry name with parameters in range."""
+        from ovid.detect.persistence import SHIPPED_PREFIX, shipped_detector_path
+        from ovid.detect.registry import detector_class, make_detector
+
+        if not isinstance(d, dict) or "name" not in d:
+            raise OvidError(f"{where}: missing required key 'name'")
+        name = d["name"]
+        if not isinstance(name, str):
+            raise OvidError(f"{where}.name must be a detector's name (a string), got {type(name).__name__}")
+        if name.startswith(SHIPPED_PREFIX):  # a shipped detector: used as it is
+            try:
+                shipped_detector_path(name)
+            except OvidError as e:
+                raise OvidError(f"{where}.name: {e}") from None
+            extra = sorted(set(d) - {"name"})
+            if extra:
+                raise OvidError(f"{where}: {name} is used as shipped; it takes no parameter {extra[0]!r}")
+            return cls(name=name)
+        try:
+            det_cls = detector_class(name)
+        except OvidError as e:
+            raise OvidError(f"{where}.name: {e}") from None
+        try:
+            params = det_cls.canonical_params({k: v for k, v in d.items() if k != "name"})
+        except OvidError as e:
+            raise OvidError(f"{where}: {e}") from None
+        for k in params:
+            if k not in det_cls.param_names():
+                raise OvidError(f"{where}: detector {name!r} takes no parameter {k!r} "
+                                f"(it takes: {', '.join(det_cls.param_names())})")
+        try:
+            make_detector(name, **params)  # values in range; loads no model
+        except SettingError as e:
+            raise OvidError(f"{where}.{e.field} {e.problem}") from None
+        except (OvidError, TypeError) as e:
+            raise OvidError(f"{where}: {e}") from None
+        return cls(name=name, params=params)
 
     @property
     def label(self) -> str:
@@ -127,8 +187,20 @@ class DetectorSection:
 
 
 @dataclass(kw_only=True)
-class CrossSizeSection:
+class CrossSizeSection(Section):
     detector: str = setting("tfidf", "A trained detector of [[detectors]], fitted per corpus and tested on all.")
+
+    def check_detectors(self, detectors: list[DetectorSection]) -> None:
+        from ovid.detect.persistence import SHIPPED_PREFIX
+        from ovid.detect.registry import detector_class
+
+        trained = "the transfer matrix needs a detector trained in the study (tfidf, gltr, classifier, ensemble)"
+        if self.detector not in {d.name for d in detectors}:
+            raise OvidError(f"[cross_size].detector {self.detector!r} is not one of the [[detectors]]")
+        if self.detector.startswith(SHIPPED_PREFIX):
+            raise OvidError(f"[cross_size].detector {self.detector!r} is shipped already trained; {trained}")
+        if not detector_class(self.detector).trained:
+            raise OvidError(f"[cross_size].detector {self.detector!r} is zero-shot; {trained}")
 
 
 _ATTACK = AttackConfig()
@@ -137,7 +209,7 @@ CHEAP_ATTACKS = ["homoglyph", "zero_width_space", "whitespace", "upper_lower", "
 
 
 @dataclass(kw_only=True)
-class RobustnessSection:
+class RobustnessSection(Section):
     """[robustness]: held-out machine texts under each attack against clean held-out human texts
     (RAID's protocol), and held-out human texts under each attack at the detector's threshold. The
     attack keys are `AttackConfig`'s (attack/config.py)."""
@@ -166,7 +238,7 @@ _SAMPLE = SampleSettings()
 
 
 @dataclass(kw_only=True)
-class WatermarkSection:
+class WatermarkSection(Section):
     """[watermark]: for each model, samples with each scheme and plain samples from the same
     prompts (the first held-out human texts); each scheme's test against length, under attack, its
     quality cost, and the post-hoc detectors on the same samples. The scheme keys are
@@ -195,7 +267,7 @@ class WatermarkSection:
     dtype: str = setting(_SAMPLE.dtype, field_help(SampleSettings, "dtype"))
     lengths: list[int] = setting(factory=lambda: [16, 32, 64, 128, 256], help="Text lengths (generating model's "
                                  "tokens) at which detection is measured.", check=each(at_least(1)))
-    fpr: float = setting(1e-3, "The test's level: a text is watermarked when p < fpr (TPR is reported at it).",
+    fpr: float = setting(TEST.alpha, "The test's level: a text is watermarked when p < fpr (TPR is reported at it).",
                          check=fraction())
     attacks: list[str] = setting(factory=lambda: ["homoglyph", "zero_width_space", "alternative_spelling",
                                                   "article_deletion", "synonym", "paraphrase"],
@@ -248,7 +320,7 @@ _BLOOM = BloomBuildConfig()
 
 
 @dataclass(kw_only=True)
-class MemorizationSection:
+class MemorizationSection(Section):
     """[memorization]: the filter's settings are `BloomBuildConfig`'s (overlap/bloom_build.py),
     the control_* keys are `ControlConfig`'s (reports/memorization/control.py), by default."""
     reference: list[str] | None = setting(None, "Reference (training) corpora; default: a share of the human corpus.")
@@ -296,155 +368,122 @@ class StudyConfig:
     raw: dict  # the parsed TOML, for study.json
 
 
-def _build(cls, data: Any, where: str, src: Path, list_keys: tuple[str, ...] = ()):
+SECTIONS = ("study", "human", "generate", "machine", "detectors", "cross_size", "memorization", "robustness",
+            "watermark")
+
+
+def _build(cls, data: Any, where: str, list_keys: tuple[str, ...] = ()):
+    """A section's table as its dataclass, after its own checks (`check_section`); errors name the key."""
     if not isinstance(data, dict):
-        raise OvidError(f"{src}: {where} must be a table, got {type(data).__name__}")
+        raise OvidError(f"{where} must be a table, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     for key in data:
         if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(names)})"
-            raise OvidError(f"{src}: {where}: unknown key {key!r}{hint}")
+            raise OvidError(f"{where}: unknown key {key!r} ({did_you_mean(key, names, n=1)})")
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise OvidError(f"{src}: {where}: missing required key {f.name!r}")
+                raise OvidError(f"{where}: missing required key {f.name!r}")
             continue
         value = data[f.name]
         if f.name in list_keys and isinstance(value, str):
             value = [value]
         if not type_ok(value, hints[f.name]):
-            raise OvidError(f"{src}: {where}.{f.name} must be {type_name(hints[f.name])}, "
+            raise OvidError(f"{where}.{f.name} must be {type_name(hints[f.name])}, "
                             f"got {type(value).__name__} {value!r}")
         kwargs[f.name] = value
     try:
-        return cls(**kwargs)
+        section = cls(**kwargs)
     except SettingError as e:
-        raise OvidError(f"{src}: {where}.{e.field} {e.problem}") from None
+        raise OvidError(f"{where}.{e.field} {e.problem}") from None
+    section.check_section(where)
+    return section
 
 
 def _resolve_corpus(value: str, src: Path, where: str) -> str:
+    """A corpus named in the study: built-in and hub names as they are, paths relative to the file."""
     if value.startswith(("ovid:", "hf:")):
         return value
     path = (src.parent / value).resolve() if not Path(value).is_absolute() else Path(value)
     if not path.exists():
-        raise OvidError(f"{src}: {where}: no such corpus {value!r} (looked at {path})")
+        raise OvidError(f"{where}: no such corpus {value!r} (looked at {path})")
     return str(path)
 
 
 def load_study(path: str | Path) -> StudyConfig:
-    """Parse and validate a study file; every error names the file and the key at fault."""
-    from ovid.detect.persistence import SHIPPED_PREFIX, shipped_detector_path
-    from ovid.detect.registry import detector_class, make_detector
-
+    """Parse and validate a study file; every error names the file (once, here) and the key at fault."""
     src = Path(path)
     if not src.is_file():
         raise OvidError(f"{src}: no such study file")
+    raw = _read_toml(src)
     try:
-        raw = tomllib.loads(read_text(src))
+        return _parse(raw, src)
+    except OvidError as e:
+        raise OvidError(f"{src}: {e}") from None
+
+
+def _read_toml(src: Path) -> dict:
+    try:
+        return tomllib.loads(read_text(src))
     except tomllib.TOMLDecodeError as e:
         raise OvidError(f"{src}: invalid TOML ({e})") from None
     except RecursionError:
         raise OvidError(f"{src}: invalid TOML (nested too deep)") from None
     except ValueError as e:  # an integer of 4,300+ digits
         raise OvidError(f"{src}: invalid TOML ({str(e)[:120]})") from None
-    known = {"study", "human", "generate", "machine", "detectors", "cross_size", "memorization", "robustness",
-             "watermark"}
+
+
+def _parse(raw: dict, src: Path) -> StudyConfig:
     for key in raw:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            raise OvidError(f"{src}: unknown section [{key}]" + (f" (did you mean [{close[0]}]?)" if close else ""))
-    study = _build(StudySection, raw.get("study", {}), "[study]", src)
-    human = _build(HumanSection, raw.get("human", {}), "[human]", src, ("corpus",))
-    if not human.corpus:
-        raise OvidError(f"{src}: [human].corpus is empty; name at least one corpus of human texts")
+        if key not in SECTIONS:
+            raise OvidError(f"unknown section [{key}] ({did_you_mean(key, sorted(SECTIONS), 1, '[{}]'.format)})")
+    human = _build(HumanSection, raw.get("human", {}), "[human]", ("corpus",))
     human.corpus = [_resolve_corpus(c, src, "[human].corpus") for c in human.corpus]
-    generate = _build(GenerateSection, raw["generate"], "[generate]", src) if "generate" in raw else None
-    if generate is not None and not generate.prompted and generate.n is None:
-        raise OvidError(f"{src}: [generate].n is required when prompted = false")
-    if generate is not None:
-        for i, d in enumerate(generate.decodings):
-            try:
-                generate.decoding(d)
-            except ValueError as e:
-                raise OvidError(f"{src}: [generate].decodings[{i}]: {e}") from None
-    machine_raw = raw.get("machine", [])
-    if not isinstance(machine_raw, list):
-        raise OvidError(f"{src}: [[machine]] must be an array of tables")
-    machine = [_build(MachineSection, m, f"[[machine]][{i}]", src) for i, m in enumerate(machine_raw)]
-    for i, m in enumerate(machine):
-        m.corpus = _resolve_corpus(m.corpus, src, f"[[machine]][{i}].corpus")
+    generate = _build(GenerateSection, raw["generate"], "[generate]") if "generate" in raw else None
+    machine = _machine_sections(raw.get("machine", []), src)
     if generate is None and not machine:
-        raise OvidError(f"{src}: no machine text: add a [generate] section or [[machine]] corpora")
-    detectors = []
-    if not isinstance(raw.get("detectors", []), list):
-        raise OvidError(f"{src}: [[detectors]] must be an array of tables, got {type(raw['detectors']).__name__}")
-    for i, d in enumerate(raw.get("detectors", [])):
-        where = f"[[detectors]][{i}]"
-        if not isinstance(d, dict) or "name" not in d:
-            raise OvidError(f"{src}: {where}: missing required key 'name'")
-        name = d["name"]
-        if not isinstance(name, str):
-            raise OvidError(f"{src}: {where}.name must be a detector's name (a string), got {type(name).__name__}")
-        if isinstance(name, str) and name.startswith(SHIPPED_PREFIX):  # a shipped detector: used as it is
-            try:
-                shipped_detector_path(name)
-            except OvidError as e:
-                raise OvidError(f"{src}: {where}.name: {e}") from None
-            extra = sorted(set(d) - {"name"})
-            if extra:
-                raise OvidError(f"{src}: {where}: {name} is used as shipped; it takes no parameter {extra[0]!r}")
-            detectors.append(DetectorSection(name=name))
-            continue
-        try:
-            cls = detector_class(name)
-        except OvidError as e:
-            raise OvidError(f"{src}: {where}.name: {e}") from None
-        try:
-            params = cls.canonical_params({k: v for k, v in d.items() if k != "name"})
-        except OvidError as e:
-            raise OvidError(f"{src}: {where}: {e}") from None
-        for k in params:
-            if k not in cls.param_names():
-                raise OvidError(f"{src}: {where}: detector {name!r} takes no parameter {k!r} "
-                                f"(it takes: {', '.join(cls.param_names())})")
-        try:
-            make_detector(name, **params)  # values in range; loads no model
-        except SettingError as e:
-            raise OvidError(f"{src}: {where}.{e.field} {e.problem}") from None
-        except (OvidError, TypeError) as e:
-            raise OvidError(f"{src}: {where}: {e}") from None
-        detectors.append(DetectorSection(name=name, params=params))
-    if not detectors:
-        raise OvidError(f"{src}: no [[detectors]]: name at least one")
-    cross = _build(CrossSizeSection, raw["cross_size"], "[cross_size]", src) if "cross_size" in raw else None
-    if cross is not None and cross.detector not in {d.name for d in detectors}:
-        raise OvidError(f"{src}: [cross_size].detector {cross.detector!r} is not one of the [[detectors]]")
-    if cross is not None and cross.detector.startswith(SHIPPED_PREFIX):
-        raise OvidError(f"{src}: [cross_size].detector {cross.detector!r} is shipped already trained; the "
-                        f"transfer matrix needs a detector trained in the study (tfidf, gltr, classifier, ensemble)")
-    if cross is not None and not detector_class(cross.detector).trained:
-        raise OvidError(f"{src}: [cross_size].detector {cross.detector!r} is zero-shot; the transfer "
-                        f"matrix needs a detector trained in the study (tfidf, gltr, classifier, ensemble)")
-    memo = _build(MemorizationSection, raw["memorization"], "[memorization]", src, ("reference",)) \
+        raise OvidError("no machine text: add a [generate] section or [[machine]] corpora")
+    detectors = _detector_sections(raw.get("detectors", []))
+    cross = _build(CrossSizeSection, raw["cross_size"], "[cross_size]") if "cross_size" in raw else None
+    if cross is not None:
+        cross.check_detectors(detectors)
+    memo = _build(MemorizationSection, raw["memorization"], "[memorization]", ("reference",)) \
         if "memorization" in raw else None
     if memo is not None and memo.reference:
         memo.reference = [_resolve_corpus(c, src, "[memorization].reference") for c in memo.reference]
-    robustness = None
-    if "robustness" in raw:
-        try:
-            robustness = _build(RobustnessSection, raw["robustness"], "[robustness]", src, ("attacks",))
-        except OvidError as e:  # an unknown attack name, from AttackConfig
-            raise OvidError(str(e) if str(e).startswith(str(src)) else f"{src}: [robustness].attacks: {e}") from None
-    watermark = None
-    if "watermark" in raw:
-        try:
-            watermark = _build(WatermarkSection, raw["watermark"], "[watermark]", src,
-                               ("attacks", "models", "schemes", "quality_models"))
-        except OvidError as e:  # an unknown attack name, from AttackConfig
-            raise OvidError(str(e) if str(e).startswith(str(src)) else f"{src}: [watermark].attacks: {e}") from None
-    return StudyConfig(study=study, human=human, generate=generate, machine=machine, detectors=detectors,
-                       cross_size=cross, memorization=memo, robustness=robustness, watermark=watermark,
+    return StudyConfig(study=_build(StudySection, raw.get("study", {}), "[study]"), human=human, generate=generate,
+                       machine=machine, detectors=detectors, cross_size=cross, memorization=memo,
+                       robustness=_attack_section(RobustnessSection, raw, "robustness", ("attacks",)),
+                       watermark=_attack_section(WatermarkSection, raw, "watermark",
+                                                 ("attacks", "models", "schemes", "quality_models")),
                        source=src, raw=raw)
+
+
+def _machine_sections(tables: Any, src: Path) -> list[MachineSection]:
+    if not isinstance(tables, list):
+        raise OvidError("[[machine]] must be an array of tables")
+    machine = [_build(MachineSection, m, f"[[machine]][{i}]") for i, m in enumerate(tables)]
+    for i, m in enumerate(machine):
+        m.corpus = _resolve_corpus(m.corpus, src, f"[[machine]][{i}].corpus")
+    return machine
+
+
+def _attack_section(cls, raw: dict, name: str, list_keys: tuple[str, ...]):
+    """[robustness] or [watermark]; an unknown attack name (from AttackConfig) is named by its key."""
+    if name not in raw:
+        return None
+    try:
+        return _build(cls, raw[name], f"[{name}]", list_keys)
+    except OvidError as e:
+        raise OvidError(str(e) if str(e).startswith(f"[{name}]") else f"[{name}].attacks: {e}") from None
+
+
+def _detector_sections(tables: Any) -> list[DetectorSection]:
+    if not isinstance(tables, list):
+        raise OvidError(f"[[detectors]] must be an array of tables, got {type(tables).__name__}")
+    detectors = [DetectorSection.from_table(d, f"[[detectors]][{i}]") for i, d in enumerate(tables)]
+    if not detectors:
+        raise OvidError("no [[detectors]]: name at least one")
+    return detectors

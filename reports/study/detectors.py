@@ -58,7 +58,7 @@ def detector_slug(label: str) -> str:
 
 
 def score(det, batch: list[str]) -> np.ndarray:
-    return np.asarray(det.score(batch), dtype=float) if batch else np.zeros(0)
+    return np.asarray(det.decision_function(batch), dtype=float) if batch else np.zeros(0)
 
 
 def train_texts(split: Split, names: list[str] | None = None) -> tuple[list[str], list[int]]:

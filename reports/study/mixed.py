@@ -9,8 +9,16 @@ import numpy as np
 import pandas as pd
 
 from ovid.corpus import Record, record_domain
-from ovid.detect.mixtures import (HUMAN, MACHINE, Mixture, boundary_error, join, own_sentences, sentence_labels,
-                                  sentences_of)
+from ovid.detect.mixtures import (
+    HUMAN,
+    MACHINE,
+    Mixture,
+    boundary_error,
+    join,
+    own_sentences,
+    sentence_labels,
+    sentences_of,
+)
 from ovid.metrics import auroc, clopper_pearson
 
 from ..schema import TABLES

@@ -58,7 +58,7 @@ def robustness_rows(label: str, det, machine: list[str], human: list[str],
     """The rows of robustness.csv for one detector: each attack (and "none") with the defences on,
     and off when `undefended` and the detector has any; `more_fprs` adds `tpr_at_<fpr>` columns."""
     rows = []
-    modes = [("on", None)] + ([("off", "none")] if undefended and getattr(det, "normalize", "none") != "none" else [])
+    modes = [("on", None)] + ([("off", "none")] if undefended and det.repairs() else [])
     for defence, recipe in modes:
         with normalization(det, recipe):
             h_clean = score(det, human)

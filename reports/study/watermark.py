@@ -126,7 +126,7 @@ def quality_rows(wm: WatermarkSection, s: ModelSamples) -> list[dict]:
     rows = []
     for scheme, texts in [(PLAIN, s.plain), *s.marked.items()]:
         kept = [t for t in texts if t.strip()]
-        ppl = np.exp(-lik.score(kept)) if kept else np.array([np.nan])
+        ppl = np.exp(-lik.decision_function(kept)) if kept else np.array([np.nan])
         rows.append({"model": s.model, "scheme": scheme, "quality_model": judge, "n": len(kept),
                      "ppl_median": float(np.median(ppl)), "ppl_mean": float(np.mean(ppl)),
                      "distinct_1": distinct_n(kept, 1), "distinct_2": distinct_n(kept, 2),
@@ -140,10 +140,10 @@ def posthoc_rows(dets: dict, s: ModelSamples) -> list[dict]:
     detector without the key sees of the same samples."""
     rows = []
     for label, det in dets.items():
-        h = np.asarray(det.score(s.human), dtype=float)
-        p = np.asarray(det.score(s.plain), dtype=float)
+        h = np.asarray(det.decision_function(s.human), dtype=float)
+        p = np.asarray(det.decision_function(s.plain), dtype=float)
         for scheme, texts in s.marked.items():
-            m = np.asarray(det.score(texts), dtype=float)
+            m = np.asarray(det.decision_function(texts), dtype=float)
             rows.append({"model": s.model, "scheme": scheme, "detector": label,
                          "auroc_marked": auroc_of(h, m), "auroc_plain": auroc_of(h, p)})
     return rows
