@@ -7,7 +7,7 @@ import inspect
 from typing import Literal, Optional
 
 from ovid.settings import field_help
-from ovid.watermark.config import SCHEMES, WatermarkConfig
+from ovid.watermark.config import SCHEMES, WatermarkConfig, WatermarkTest
 
 from .options import field_options, option
 
@@ -28,10 +28,7 @@ def watermark_options(detector: bool) -> list[inspect.Parameter]:
                         + field_help(WatermarkConfig, "scheme") + " Default: no watermark.", show_default=False)
     opts = [scheme, *field_options(WatermarkConfig, skip=("scheme",), rename=NAMES, unset=True)]
     if detector:
-        opts += [option("alpha", Optional[float], None, "watermark detector: the p-value below which a text "
-                        "counts as watermarked.", show_default="0.001"),
-                 option("min_tokens", Optional[int], None, "watermark detector: fewest scored n-grams to test "
-                        "a text; shorter texts are flagged too-short.", show_default="16")]
+        opts += field_options(WatermarkTest, unset=True)  # the watermark detector's test: alpha, min_tokens
     return opts
 
 
