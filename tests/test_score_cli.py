@@ -125,7 +125,23 @@ def test_a_corpus_without_out_goes_to_stdout_as_the_file_would(tmp_path, tiny_lm
     ("", ["score"], "error: no corpus given to score: name files, - for standard input, or --text"),
     ('{"text": 5}\n', ["score", "-"], "error: <stdin>:1: expected an object with a string 'text' field"),
     ("a text\n", ["score", "-", "--engine", "ray"], "error: --engine ray scores corpus files into --out; give both"),
+    ('{"text": ' + "[" * 100_000 + "}\n", ["score", "-"], "error: <stdin>:1: invalid JSON (nested too deep)"),
+    ('{"text": "\\ud800 x"}\n', ["score", "-"],
+     "error: <stdin>:1: text holds a lone surrogate ('\\ud800' at character 0), not text"),
 ])
 def test_bad_stdin_and_text_input_is_one_line_and_exit_2(stdin, args, message):
     r = ovid_with_stdin(stdin, *args)
     assert r.returncode == 2 and r.stderr.strip() == message and r.stdout == ""
+
+
+def test_stdin_that_is_not_utf8_is_named_by_line():
+    import subprocess
+    import sys
+
+    from test_models import OFFLINE_ENV
+
+    r = subprocess.run([sys.executable, "-c", "from ovid.cli import main; main()", "score", "-"],
+                       input=b"fine\ncaf\xe9 text\n", capture_output=True, env=OFFLINE_ENV, timeout=300)
+    assert r.returncode == 2 and r.stdout == b""
+    assert r.stderr.decode().strip() == ("error: <stdin>:2: not UTF-8 text (byte 8: b'\\xe9 te'); give --encoding "
+                                         "if it is another encoding")
