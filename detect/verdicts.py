@@ -159,7 +159,7 @@ def add_segments(det: Detector, text: str, result: Check, max_tokens: int) -> No
                 f"{seg.min_sentences} sentences or {seg.min_tokens} tokens gets no verdict of its own."}
 
 
-def _guard(fn, *args):
+def guard(fn, *args):
     try:
         return fn(*args)
     except Exception as e:  # one text's failure is that text's error, not the call's
@@ -169,11 +169,11 @@ def _guard(fn, *args):
 def check_with(det: Detector, texts: list[str], settings: CheckSettings, segments: bool = False,
                watermark=None) -> list[Check]:
     """Each text's Check by a loaded detector (the service's worker calls this on each batch)."""
-    prepared = [_guard(prepare_text, det, t, settings.max_tokens) for t in texts]
+    prepared = [guard(prepare_text, det, t, settings.max_tokens) for t in texts]
     ok = [i for i, p in enumerate(prepared) if not isinstance(p, Exception)]
     outcomes: list[Any] = list(prepared)
     for i, r in zip(ok, score_prepared(det, [prepared[i] for i in ok], [texts[i] for i in ok], watermark)):
-        outcomes[i] = r if isinstance(r, Exception) else _guard(verdict, det, r[0], prepared[i], texts[i], r[1],
+        outcomes[i] = r if isinstance(r, Exception) else guard(verdict, det, r[0], prepared[i], texts[i], r[1],
                                                                 settings)
     out = [Check(error=error_line(r)) if isinstance(r, Exception) else r for r in outcomes]
     if segments:

@@ -12,10 +12,10 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
-from ovid.detect.verdicts import CheckSettings, check_with, prepare_text
 from ovid.detect.persistence import resolve_detector
 from ovid.detect.registry import make_detector
 from ovid.detect.text_checks import gltr_rows, token_segments
+from ovid.detect.verdicts import CheckSettings, check_with, guard, prepare_text
 from ovid.errors import OvidError
 from ovid.version import __version__
 
@@ -106,16 +106,9 @@ class Service:
         kind, name = group.split("\0", 1)
         det = self.detectors[name]
         if kind == "tokens":
-            return [self._guard(self._token_view, det, t) for t in texts]
+            return [guard(self._token_view, det, t) for t in texts]
         return [c.to_dict() for c in check_with(det, texts, self.check_settings, segments=kind == "score+segments",
                                                 watermark=self.watermark)]
-
-    @staticmethod
-    def _guard(fn, *args):
-        try:
-            return fn(*args)
-        except Exception as e:  # one text's failure is that text's error, not the request's
-            return e
 
     def _token_view(self, det, text: str) -> dict:
         if det.token_view_model() is None:
