@@ -2,14 +2,18 @@
 
 A study writes its results into DIR/tables/ as CSV (and two JSON files); reports/ reads them and
 never computes a metric. Each entry: file name -> the columns it must have, in order.
-CI columns (`*_lo`, `*_hi`) are bootstrap 95% intervals.
+
+Interval columns (`*_lo`, `*_hi`) are 95% intervals. A rate that counts k of n texts (TPR, FPR,
+accuracy, within_1, flagged) has the exact (Clopper-Pearson) interval, which never claims more
+certainty than its n allows (0 of 50 flagged: [0, 0.071]); AUROC and F1, which are no share of
+texts, have the percentile bootstrap interval over the study's `bootstrap` resamples.
 """
 from __future__ import annotations
 
 TABLES: dict[str, list[str]] = {
     # one row per (detector, machine corpus): held-out test texts of that corpus vs held-out human
     "detection.csv": ["detector", "corpus", "model", "params", "decoding", "n_human", "n_machine",
-                      "auroc", "auroc_lo", "auroc_hi", "tpr", "tpr_lo", "tpr_hi", "fpr",
+                      "auroc", "auroc_lo", "auroc_hi", "tpr", "tpr_lo", "tpr_hi", "fpr", "fpr_lo", "fpr_hi",
                       "accuracy", "accuracy_lo", "accuracy_hi", "f1", "f1_lo", "f1_hi", "threshold", "n_train"],
     # per detector and domain of the held-out human texts (their "domain"/"dataset" field, else
     # their file's name): the false-positive rate at the detector's threshold
@@ -45,8 +49,8 @@ TABLES: dict[str, list[str]] = {
     # within one sentence of the true one and the median error (sentences), and the share of texts
     # with any span flagged machine at the segment model's span threshold (set to flag `span_fpr` of
     # human spans); intervals are exact (Clopper-Pearson) 95%
-    "mixed.csv": ["detector", "model", "span_fpr", "domain", "kind", "n_texts", "sentence_auroc", "within_1", "within_1_lo",
-                  "within_1_hi", "median_error", "flagged", "flagged_lo", "flagged_hi"],
+    "mixed.csv": ["detector", "model", "span_fpr", "domain", "kind", "n_texts", "sentence_auroc", "within_1",
+                  "within_1_lo", "within_1_hi", "median_error", "flagged", "flagged_lo", "flagged_hi"],
     # ROC curve points per detector, all machine corpora pooled against the human test texts
     "roc.csv": ["detector", "fpr", "tpr"],
     # per-document 8-gram overlap with the reference corpus; group e.g. "smollm2-135m top-k",
@@ -61,7 +65,7 @@ TABLES: dict[str, list[str]] = {
 }
 
 # Columns a study of an earlier version may lack: read as missing values, not refused.
-OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"detection.csv": frozenset({"n_train"})}
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"detection.csv": frozenset({"n_train", "fpr_lo", "fpr_hi"})}
 
 # DIR/tables/gltr_examples.json: a list of
 #   {"title": str, "label": "human" | "machine", "source": str,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from ovid.detect.calibration import apply_calibration, calibrate_scores, fit_calibration
-from ovid.metrics import summary, threshold_at_fpr, tpr_at_fpr
+from ovid.metrics import clopper_pearson, summary, threshold_at_fpr, tpr_at_fpr
 
 
 def test_threshold_lets_through_at_most_target_fpr():
@@ -48,3 +48,12 @@ def test_auroc_is_mann_whitney_and_agrees_with_sklearn_under_ties():
     assert auroc_of(np.array([0.0, 1.0]), np.array([1.0, 2.0])) == 0.875  # 3 wins + 1 tie of 4
     with pytest.raises(ValueError, match="both human"):
         auroc(np.ones(3), np.arange(3.0))
+
+
+def test_clopper_pearson_never_claims_certainty():
+    lo, hi = clopper_pearson(0, 50)
+    assert lo == 0 and hi == pytest.approx(1 - 0.025 ** (1 / 50)) and hi == pytest.approx(0.0711, abs=1e-4)
+    assert clopper_pearson(50, 50) == pytest.approx((1 - hi, 1.0))  # the mirror image
+    lo, hi = clopper_pearson(7, 20)
+    assert lo < 7 / 20 < hi
+    assert all(np.isnan(clopper_pearson(0, 0)))

@@ -2,6 +2,7 @@
 checked as files and (when /usr/bin/chromium exists) in a headless browser."""
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -14,14 +15,17 @@ import pandas as pd
 import pytest
 
 from ovid.reports.render import ReportDataError, render_report
+from ovid.reports.render.blocks import GLTR_BUCKETS
+from ovid.reports.render.detection_sections import detection_order
 from ovid.reports.render.markdown_page import md_escape
-from ovid.reports.render.plots import plot_detection_vs_size
+from ovid.reports.render.plots import detection_rates_figure, length_figure, plot_detection_vs_size, roc_figure
 from ovid.reports.schema import TABLES
+from ovid.reports.study.statistics import detection_metrics
 
 CHROMIUM = Path("/usr/bin/chromium")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-FIGURES = {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png", "robustness.png",
-           "watermark_length.png", "watermark_attacks.png"}
+FIGURES = {"detection_rates.png", "detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png",
+           "robustness.png", "watermark_length.png", "watermark_attacks.png"}
 MODELS = {"smollm2-135m": 135e6, "gemma3-270m": 268e6}
 DECODINGS = {"top-k": "k40", "pure": "pure"}
 DETECTORS = ["fast-detectgpt", "binoculars", "gltr"]
@@ -50,7 +54,8 @@ def fake_study(root: Path) -> Path:
                     "detector": det, "corpus": corpus, "model": model, "params": params,
                     "decoding": decoding, "n_human": 200, "n_machine": 200,
                     "auroc": auroc, "auroc_lo": auroc - 0.03, "auroc_hi": min(1, auroc + 0.02),
-                    "tpr": tpr, "tpr_lo": tpr - 0.06, "tpr_hi": tpr + 0.05, "fpr": 0.01,
+                    "tpr": tpr, "tpr_lo": tpr - 0.06, "tpr_hi": tpr + 0.05, "fpr": 0.01, "fpr_lo": 0.0012,
+                    "fpr_hi": 0.0357,
                     "accuracy": (1 + tpr) / 2 - 0.01, "accuracy_lo": 0.7, "accuracy_hi": 0.9,
                     "f1": tpr, "f1_lo": tpr - 0.05, "f1_hi": tpr + 0.04, "threshold": -1.234 + i,
                     "n_train": 26 if det == "gltr" else 1480})
@@ -133,7 +138,7 @@ def fake_study(root: Path) -> Path:
         "timings_s": {"generate": 12.5, "score": 400.0}, "target_fpr": 0.01,
         "memorization": {"n": 8, "fpr": 0.001, "reference": "webtext-train", "reference_docs": 5000,
                          "filter_bits": 1 << 20, "filter_k": 7},
-        "config": {"study": {"models": list(MODELS), "note": "```fenced```"}}}))
+        "config": {"study": {"models": list(MODELS), "bootstrap": 1000, "note": "```fenced```"}}}))
     return root
 
 
@@ -149,15 +154,23 @@ def page(study: Path) -> tuple[str, str]:
     return (study / "index.html").read_text(encoding="utf-8"), (study / "report.md").read_text(encoding="utf-8")
 
 
+def embedded_images(html_text: str) -> dict[str, bytes]:
+    """Each <img> of the page: its data-file (the copy beside the page) -> the bytes it embeds."""
+    found = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="[^"]*" data-file="([^"]+)">', html_text)
+    assert len(found) == html_text.count("<img ")  # every image is embedded, none linked
+    return {file: base64.b64decode(data) for data, file in found}
+
+
 def test_report_files_and_figures_are_real_pngs(rendered):
     from matplotlib.image import imread
 
     html_text, md = page(rendered)
-    srcs = re.findall(r'<img src="([^"]+)"', html_text)
-    assert {Path(s).name for s in srcs} == FIGURES and all(s.startswith("figures/") for s in srcs)
-    for src in srcs:
+    images = embedded_images(html_text)
+    assert {Path(s).name for s in images} == FIGURES and all(s.startswith("figures/") for s in images)
+    for src, data in images.items():
         f = rendered / src
         assert f.stat().st_size > 0 and f.read_bytes()[:8] == PNG_MAGIC
+        assert data == f.read_bytes()  # the page embeds the very file the Markdown links
         assert imread(f).shape[1] > 100
         assert f"]({src})" in md  # the Markdown shows the same figures
 
@@ -180,7 +193,9 @@ def test_data_text_is_escaped(rendered):
     assert "&lt;b&gt;" in html_text and "<b>" not in html_text
     assert "&amp;" in html_text
     assert "&lt;b&gt;" in md and "<b>" not in md
-    assert '<span class="b3"> &lt;b&gt;</span>' in html_text  # the token keeps its leading space
+    # the token keeps its leading space
+    assert ('<span class="b3" title="rank above 1000" aria-label="&lt;b&gt; (rank above 1000)"> &lt;b&gt;</span>'
+            in html_text)
     assert "\\| pipe" in md  # a pipe in a cell does not split the Markdown table
 
 
@@ -188,6 +203,7 @@ def test_page_is_self_contained_and_links_every_csv(rendered):
     html_text, md = page(rendered)
     assert "<script" not in html_text.lower()
     assert not re.search(r"(src|href)=\"(https?:)?//", html_text)
+    assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'src="([^"]+)"', html_text))
     hrefs = set(re.findall(r'href="(tables/[^"]+\.csv)"', html_text))
     assert hrefs == {f"tables/{n}" for n in TABLES}
     assert all((rendered / h).is_file() and f"]({h})" in md for h in hrefs)
@@ -249,7 +265,7 @@ function check(frame) {
     doc.querySelectorAll("table[data-csv]").forEach(function (t) {
       tables[t.dataset.csv] = t.querySelectorAll("tbody tr").length; });
     var images = Array.from(doc.images).map(function (i) {
-      return {src: i.getAttribute("src"), complete: i.complete, width: i.naturalWidth}; });
+      return {file: i.dataset.file, complete: i.complete, width: i.naturalWidth}; });
     out.textContent = JSON.stringify({title: doc.title, h2: doc.querySelectorAll("h2").length,
                                       images: images, tables: tables});
   } catch (e) { out.textContent = "ERROR " + e; }
@@ -270,7 +286,7 @@ def test_report_in_headless_chromium(rendered, tmp_path):
     assert found, run.stderr[-2000:]
     seen = json.loads(html.unescape(found.group(1)))
     assert seen["title"].endswith("fake-study") and seen["h2"] >= 7
-    assert {Path(i["src"]).name for i in seen["images"]} == FIGURES
+    assert {Path(i["file"]).name for i in seen["images"]} == FIGURES
     assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
     csv_rows = {n: len(pd.read_csv(rendered / "tables" / n)) for n in
                 ("summary.csv", "detection.csv", "fpr_by_domain.csv", "overlap_summary.csv", "overlap_spans.csv",
@@ -336,7 +352,7 @@ def test_a_study_from_before_the_training_size_column_still_renders(rendered, tm
     old = tmp_path / "old"
     shutil.copytree(rendered / "tables", old / "tables")
     shutil.copy(rendered / "study.json", old / "study.json")
-    table = pd.read_csv(old / "tables" / "detection.csv").drop(columns=["n_train"])
+    table = pd.read_csv(old / "tables" / "detection.csv").drop(columns=["n_train", "fpr_lo", "fpr_hi"])
     table.to_csv(old / "tables" / "detection.csv", index=False)
     (old / "tables" / "fpr_by_domain.csv").unlink()
     (old / "tables" / "robustness.csv").unlink()
@@ -345,5 +361,86 @@ def test_a_study_from_before_the_training_size_column_still_renders(rendered, tm
     render_report(old)
     md = (old / "report.md").read_text(encoding="utf-8")
     assert "trained on (texts)" in md and "False positives by domain" not in md
+    # its rate intervals were bootstrapped: the page does not call them exact
+    assert "this study predates exact intervals" in md and "| TPR [bootstrap 95% CI] |" in md
+    assert "Clopper-Pearson" not in md.split("## Detection")[1].split("### ")[0]
     assert "Detection under attack" not in md  # a study without [robustness] has no such section
     assert "Watermarks" not in md
+
+
+def test_zero_of_fifty_flagged_reads_an_exact_interval_not_a_certainty(tmp_path):
+    human, machine = np.arange(50.0), np.arange(100.0, 150.0)
+    met = detection_metrics(human, machine, 60.0, n_boot=50)  # no human text flagged, every machine text caught
+    assert met["fpr"] == 0 and met["fpr_lo"] == 0 and met["fpr_hi"] == pytest.approx(0.0711, abs=1e-4)
+    assert met["tpr"] == 1 and met["tpr_hi"] == 1 and met["tpr_lo"] == pytest.approx(1 - 0.0711, abs=1e-4)
+    study = fake_study(tmp_path)
+    path = study / "tables" / "detection.csv"
+    detection = pd.read_csv(path)
+    for key, value in {**met, "n_human": 50, "n_machine": 50}.items():
+        detection.loc[0, key] = value
+    detection.to_csv(path, index=False)
+    render_report(study)
+    assert pd.read_csv(path).fpr_hi[0] == pytest.approx(0.0711, abs=1e-4)
+    html_text, md = page(study)
+    row = next(line for line in md.splitlines()
+               if line.startswith(f"| {detection.detector[0]} |") and f"| {detection.corpus[0]} |" in line)
+    cells = [c.strip() for c in row.split("|")[1:-1]]
+    assert cells[6:10] == ["50 / 50", "1.00 [1.00, 1.00]", "1.00 [0.93, 1.00]", "0.000 [0.000, 0.071]"]
+    for text in (html_text, md):
+        assert "0.000 [0.000, 0.071]" in text
+        assert "AUROC [bootstrap 95% CI]" in text and "TPR [exact 95% CI]" in text and "FPR [exact 95% CI]" in text
+        assert "exact (Clopper-Pearson) for TPR, FPR and accuracy" in text
+        assert "percentile bootstrap (1000 resamples) for AUROC and F1" in text
+        assert "in brackets its exact (Clopper-Pearson) 95% interval" in text  # the summary's sentence
+
+
+def test_roc_and_length_lines_differ_in_marker_and_line_style(rendered):
+    def styles(ax, labels):
+        lines = [line for line in ax.get_lines() if line.get_label() in labels]
+        assert len(lines) == len(labels)
+        assert all(line.get_marker() not in (None, "None", "") for line in lines)
+        return {(line.get_marker(), line.get_linestyle()) for line in lines}
+
+    roc = pd.read_csv(rendered / "tables" / "roc.csv")
+    assert len(styles(roc_figure(roc, 200, 0.01).axes[0], DETECTORS)) == len(DETECTORS)
+    length = pd.read_csv(rendered / "tables" / "length.csv")
+    assert len(styles(length_figure(length).axes[0], DETECTORS)) == len(DETECTORS)
+    # more detectors than markers: the line style steps on, so no two lines look alike
+    many = pd.concat([roc.assign(detector=f"{d}-{k}") for d in DETECTORS for k in range(4)])
+    labels = list(many.detector.unique())
+    assert len(styles(roc_figure(many, 200).axes[0], labels)) == len(labels) == 12
+
+
+def test_gltr_tokens_say_their_bucket_in_words_and_as_a_table(rendered):
+    html_text, _ = page(rendered)
+    examples = json.loads((rendered / "tables" / "gltr_examples.json").read_text())
+    coloured = "".join(re.findall(r'<div class="gltr">(.*?)</div>', html_text, re.S))
+    spans = re.findall(r'<span class="b(\d)" title="([^"]+)" aria-label="([^"]+)">', coloured)
+    assert [int(k) for k, _, _ in spans] == [b for ex in examples for _, b in ex["tokens"]]
+    for k, title, label in spans:
+        assert title == GLTR_BUCKETS[int(k)][1] and title in label
+    assert "<span" not in re.sub(r'<span class="b\d" title="[^"]+" aria-label="[^"]+">', "", coloured)
+    assert html_text.count('<details class="gltr-tokens">') == len(examples)
+    for i, ex in enumerate(examples, 1):
+        table = re.search(rf'<table id="t-gltr-tokens-{i}">.*?<tbody>(.*?)</tbody>', html_text, re.S).group(1)
+        rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+        assert len(rows) == len(ex["tokens"])
+        for row, (_, bucket) in zip(rows, ex["tokens"]):
+            label, ranks, _ = GLTR_BUCKETS[bucket]
+            assert row.endswith(f"<td>{label} ({ranks})</td>")
+    assert '<td class="wrap">\\n</td>' in html_text  # a line-break token, shown as \n
+
+
+def test_detection_dot_plot_sits_next_to_the_table(rendered):
+    html_text, md = page(rendered)
+    table, dots = html_text.index('id="t-detection"'), html_text.index('data-file="figures/detection_rates.png"')
+    assert table < dots < html_text.index('id="fpr-by-domain"')
+    assert md.index("Data: [detection.csv]") < md.index("](figures/detection_rates.png)") < md.index("### False")
+    detection = detection_order(pd.read_csv(rendered / "tables" / "detection.csv"))
+    ax = detection_rates_figure(detection, 0.01).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        f"{d} · {c}" for d, c in zip(detection.detector, detection.corpus)]
+    bars = sorted((round(a[0], 6), round(b[0], 6), round(a[1], 6)) for container in ax.containers
+                  for a, b in container.lines[2][0].get_segments())
+    assert bars == sorted((round(lo, 6), round(hi, 6), float(y))
+                          for y, (lo, hi) in enumerate(zip(detection.tpr_lo, detection.tpr_hi)))

@@ -167,7 +167,8 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
 
 @pytest.mark.parametrize("extra, message", [
     ("[bogus]\nx = 1", "unknown section [bogus]"),
-    ('[[detectors]]\nname = "fast-detect"', "[[detectors]][2].name: unknown detector 'fast-detect'; did you mean fast-detectgpt?"),
+    ('[[detectors]]\nname = "fast-detect"',
+     "[[detectors]][2].name: unknown detector 'fast-detect'; did you mean fast-detectgpt?"),
     ('[[detectors]]\nname = "tfidf"\nmodel = "x"', "[[detectors]][2]: detector 'tfidf' takes no parameter 'model'"),
 ])
 def test_bad_study_files_name_the_key(tmp_path, tiny_lm, extra, message):
@@ -224,8 +225,9 @@ def check_in_browser(out, tmp_path):
     wrapper.write_text(WRAPPER.replace("URL", (out / "index.html").resolve().as_uri()))
     run = chromium(["--dump-dom", wrapper.as_uri()], tmp_path)
     seen = json.loads(html.unescape(re.search(r'<pre id="result">(.*?)</pre>', run.stdout, re.S).group(1)))
-    names = {i["src"].split("/")[-1] for i in seen["images"]}
-    assert {"detection_vs_size.png", "cross_size.png", "length.png", "roc.png", "overlap_cdf.png", "robustness.png"} <= names
+    names = {i["file"].split("/")[-1] for i in seen["images"]}
+    assert {"detection_rates.png", "detection_vs_size.png", "cross_size.png", "length.png", "roc.png",
+            "overlap_cdf.png", "robustness.png"} <= names
     assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
     for name, rows in seen["tables"].items():
         assert rows == len(pd.read_csv(out / "tables" / name)), name
@@ -233,13 +235,15 @@ def check_in_browser(out, tmp_path):
 
 def test_bad_types_and_missing_corpus(tmp_path, tiny_lm):
     p = study_file(tmp_path, tiny_lm)
-    p.write_text(p.read_text().replace("max_tokens = 40\nprompt_tokens = 6\nbatch_size", 'max_tokens = "many"\nprompt_tokens = 6\nbatch_size'))
+    p.write_text(p.read_text().replace("max_tokens = 40\nprompt_tokens = 6\nbatch_size",
+                                       'max_tokens = "many"\nprompt_tokens = 6\nbatch_size'))
     with pytest.raises(OvidError, match=r"\[generate\].max_tokens must be int, got str 'many'"):
         load_study(p)
     p.write_text(study_file(tmp_path, tiny_lm).read_text().replace('corpus = "human.jsonl"', 'corpus = "nope.jsonl"'))
     with pytest.raises(OvidError, match=r"\[human\].corpus: no such corpus 'nope.jsonl'"):
         load_study(p)
-    p.write_text(study_file(tmp_path, tiny_lm).read_text().replace("max_tokens = 40\nprompt_tokens = 6\nbatch", "max_tokns = 12\nprompt_tokens = 6\nbatch"))
+    p.write_text(study_file(tmp_path, tiny_lm).read_text().replace("max_tokens = 40\nprompt_tokens = 6\nbatch",
+                                                                   "max_tokns = 12\nprompt_tokens = 6\nbatch"))
     with pytest.raises(OvidError, match=r"\[generate\]: unknown key 'max_tokns' \(did you mean max_tokens\?\)"):
         load_study(p)
     r = run_ovid("report", str(p), "--out", str(tmp_path / "o"))
@@ -255,3 +259,22 @@ def test_bootstrap_interval_covers_point_and_is_seeded():
     for k in ("auroc", "tpr", "accuracy", "f1"):
         assert a[f"{k}_lo"] <= a[k] <= a[f"{k}_hi"]
     assert a["tpr"] == np.mean(m >= 1.0) and a["fpr"] == np.mean(h >= 1.0)
+
+
+def test_rates_get_exact_intervals_and_auroc_keeps_the_bootstrap():
+    from ovid.metrics import clopper_pearson
+
+    rng = np.random.default_rng(2)
+    h, m = rng.normal(0, 1, 50), rng.normal(1.5, 1, 40)
+    t = 1.0
+    a = detection_metrics(h, m, t, 200, seed=3)
+    tp, fp = int(np.sum(m >= t)), int(np.sum(h >= t))
+    assert (a["tpr_lo"], a["tpr_hi"]) == clopper_pearson(tp, 40)
+    assert (a["fpr_lo"], a["fpr_hi"]) == clopper_pearson(fp, 50)
+    assert (a["accuracy_lo"], a["accuracy_hi"]) == clopper_pearson(tp + 50 - fp, 90)
+    # no resamples: the exact intervals stand, the bootstrapped ones are unknown
+    b = detection_metrics(h, m, t, 0)
+    assert b["fpr_hi"] == a["fpr_hi"] and np.isnan(b["auroc_lo"]) and np.isnan(b["f1_hi"])
+    # nobody flagged: 0 of 50 is [0, 0.0711], not the bootstrap's certain [0, 0]
+    none = detection_metrics(h, m, 10.0, 200)
+    assert none["fpr"] == 0 and none["fpr_lo"] == 0 and none["fpr_hi"] == pytest.approx(0.0711, abs=1e-4)

@@ -44,6 +44,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
+    """A figure written as a PNG file: the Markdown links the file, the HTML page embeds its bytes."""
     src: str  # relative path of the PNG, e.g. "figures/roc.png"
     alt: str
     caption: str = ""
@@ -52,9 +53,11 @@ class Figure:
 
 @dataclass(frozen=True)
 class TokenColouring:
-    """GLTR examples: each token coloured by the scoring model's rank bucket."""
+    """GLTR examples: each token coloured by the scoring model's rank bucket, its bucket also in
+    words, and per example the same tokens as a table, for a reader who cannot see the colours."""
     examples: list[GltrExample]
     shares: Table  # per example, the share of tokens in each bucket
+    tokens: list[Table] = field(default_factory=list)  # per example: each token and its bucket
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,9 @@ class Details:
 
 Block = Union[Heading, Paragraph, Note, Table, Figure, TokenColouring, Details]
 
-GLTR_BUCKETS = [  # (label, colour) per bucket, as in GLTR (Gehrmann et al. 2019)
-    ("top 10", "#9be59b"),
-    ("top 100", "#f5e77a"),
-    ("top 1000", "#f5a3a3"),
-    ("beyond", "#c9a3f5"),
+GLTR_BUCKETS = [  # (label, the ranks in words, colour) per bucket, as in GLTR (Gehrmann et al. 2019)
+    ("top 10", "rank 1-10", "#9be59b"),
+    ("top 100", "rank 11-100", "#f5e77a"),
+    ("top 1000", "rank 101-1000", "#f5a3a3"),
+    ("beyond", "rank above 1000", "#c9a3f5"),
 ]

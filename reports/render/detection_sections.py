@@ -46,6 +46,24 @@ def target_fpr(data: StudyData) -> float | None:
     return float(value) if value is not None else None
 
 
+def exact_rates(data: StudyData) -> bool:
+    """Whether the study's rate intervals (TPR, accuracy) are exact (Clopper-Pearson). They came
+    with detection.csv's FPR interval; a study from before bootstrapped every interval."""
+    detection = data.table("detection.csv")
+    return detection is not None and detection.fpr_lo.notna().any()
+
+
+def rate_ci(data: StudyData) -> str:
+    """The bracket header of a rate column: which interval it is."""
+    return "exact 95% CI" if exact_rates(data) else "bootstrap 95% CI"
+
+
+def bootstrap_resamples(data: StudyData) -> str:
+    """ "1000 resamples" from the study's configuration, or "" if it does not say."""
+    n = (((data.study or {}).get("config") or {}).get("study") or {}).get("bootstrap")
+    return f"{n} resamples" if isinstance(n, int) else ""
+
+
 def ngram_n(data: StudyData) -> int:
     return int(((data.study or {}).get("memorization") or {}).get("n", 8))
 
@@ -64,14 +82,16 @@ def summary_blocks(data: StudyData) -> list[Block]:
     if isinstance(summary, Note):
         blocks.append(summary)
     else:
+        interval = ("its exact (Clopper-Pearson) 95% interval" if exact_rates(data)
+                    else "its 95% percentile bootstrap interval")
         blocks.append(Paragraph(
             f"Per model and decoding, the detector that catches the most machine texts while "
-            f"flagging at most {fmt.fpr(fpr)} of held-out human texts; 95% bootstrap intervals "
-            "in brackets."))
+            f"flagging at most {fmt.fpr(fpr)} of held-out human texts; in brackets {interval} "
+            "of the share caught."))
         rows = summary.sort_values(["params", "model", "decoding"], kind="stable")
         blocks.append(Table(
             "summary",
-            ["model", "parameters", "decoding", "best detector", f"TPR at FPR {fmt.fpr(fpr)} [95% CI]",
+            ["model", "parameters", "decoding", "best detector", f"TPR at FPR {fmt.fpr(fpr)} [{rate_ci(data)}]",
              "AUROC", f"median {n}-gram overlap"],
             [[r.model, fmt.params(r.params), r.decoding, r.best_detector,
               fmt.with_ci(r.tpr, r.tpr_lo, r.tpr_hi), fmt.num(r.auroc), fmt.share(r.median_overlap)]
@@ -86,31 +106,47 @@ def summary_blocks(data: StudyData) -> list[Block]:
     return blocks
 
 
-def detection_table(detection: pd.DataFrame) -> Table:
-    rows = detection.sort_values(["params", "model", "decoding", "corpus", "tpr"],
+def detection_order(detection: pd.DataFrame) -> pd.DataFrame:
+    """The detection table's rows in display order: by model size, model, decoding, corpus, and
+    the best detector first."""
+    return detection.sort_values(["params", "model", "decoding", "corpus", "tpr"],
                                  ascending=[True, True, True, True, False], kind="stable")
+
+
+def detection_table(data: StudyData, detection: pd.DataFrame) -> Table:
+    rows = detection_order(detection)
     n_train = rows["n_train"] if "n_train" in rows else pd.Series([None] * len(rows), index=rows.index)
+    rate = rate_ci(data)
+    resamples = bootstrap_resamples(data)
+    if exact_rates(data):
+        intervals = ("Brackets: 95% intervals, exact (Clopper-Pearson) for TPR, FPR and accuracy, which count "
+                     "texts (0 of 50 reads [0.00, 0.07], never a certain 0), and percentile bootstrap"
+                     + (f" ({resamples})" if resamples else "") + " for AUROC and F1.")
+    else:
+        intervals = ("Brackets: 95% percentile bootstrap intervals; this study predates exact intervals for "
+                     "rates, so a rate of 0 of n reads [0.00, 0.00] — run the study again for exact ones.")
     return Table(
         "detection",
         ["detector", "trained on (texts)", "corpus", "model", "parameters", "decoding", "texts (human / machine)",
-         "AUROC", "TPR", "FPR", "accuracy", "F1", "threshold"],
+         "AUROC [bootstrap 95% CI]", f"TPR [{rate}]", f"FPR [{rate}]", f"accuracy [{rate}]",
+         "F1 [bootstrap 95% CI]", "threshold"],
         [[r.detector, fmt.count(n), r.corpus, r.model, fmt.params(r.params), r.decoding,
           f"{fmt.count(r.n_human)} / {fmt.count(r.n_machine)}", fmt.with_ci(r.auroc, r.auroc_lo, r.auroc_hi),
-          fmt.with_ci(r.tpr, r.tpr_lo, r.tpr_hi), fmt.num(r.fpr, 3),
+          fmt.with_ci(r.tpr, r.tpr_lo, r.tpr_hi), fmt.with_ci(r.fpr, r.fpr_lo, r.fpr_hi, 3),
           fmt.with_ci(r.accuracy, r.accuracy_lo, r.accuracy_hi), fmt.with_ci(r.f1, r.f1_lo, r.f1_hi),
           fmt.MISSING if fmt.is_missing(r.threshold) else f"{r.threshold:.4g}"]
          for r, n in zip(rows.itertuples(), n_train)],
-        caption="Held-out machine texts of each corpus against held-out human texts; "
-                "95% bootstrap intervals in brackets. \"Trained on\": the texts that fitted (or, for a "
-                "zero-shot detector, calibrated) the detector — a classifier fitted on a few dozen texts "
-                "says little about what the same method does with thousands.",
+        caption="Held-out machine texts of each corpus against held-out human texts. " + intervals
+                + " \"Trained on\": the texts that fitted (or, for a zero-shot detector, calibrated) the "
+                "detector — a classifier fitted on a few dozen texts says little about what the same method "
+                "does with thousands.",
         csv=TABLES_LINK + "detection.csv", numeric=frozenset(range(4, 13)) - {5} | {1})
 
 
 def fpr_domain_table(fpr: pd.DataFrame) -> Table:
     return Table(
         "fpr-by-domain",
-        ["detector", "domain", "human texts", "FPR [95% CI]", "threshold"],
+        ["detector", "domain", "human texts", "FPR [exact 95% CI]", "threshold"],
         [[r.detector, r.domain, fmt.count(r.n_human), fmt.with_ci(r.fpr, r.fpr_lo, r.fpr_hi, 3),
           fmt.MISSING if fmt.is_missing(r.threshold) else f"{r.threshold:.4g}"] for r in fpr.itertuples()],
         caption="Share of each domain's held-out human texts flagged as machine-written at the detector's "
@@ -119,14 +155,20 @@ def fpr_domain_table(fpr: pd.DataFrame) -> Table:
 
 
 def detection_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
-    """The detection table and detection rate against model size."""
+    """The detection table, the same rates as a dot plot, and detection rate against model size."""
     blocks: list[Block] = [Heading("Detection", 2, "detection")]
     detection = present(data, "detection.csv", "the detection table and size plot")
     if isinstance(detection, Note):
         blocks.append(detection)
     else:
         fpr = target_fpr(data)
-        blocks.append(detection_table(detection))
+        interval = "exact (Clopper-Pearson)" if exact_rates(data) else "percentile bootstrap"
+        blocks.append(detection_table(data, detection))
+        plots.plot_detection_rates(detection_order(detection), figures_dir / "detection_rates.png", fpr)
+        blocks.append(Figure(
+            FIGURES_LINK + "detection_rates.png", "TPR at the target FPR per detector and corpus, with 95% intervals",
+            f"The table's TPR at FPR {fmt.fpr(fpr)}, one row per detector and corpus in the table's order; the "
+            f"bar is its {interval} 95% interval.", TABLES_LINK + "detection.csv"))
         by_domain = data.table("fpr_by_domain.csv")
         if by_domain is not None and not by_domain.empty:
             blocks.append(Heading("False positives by domain", 3, "fpr-by-domain"))
@@ -136,7 +178,7 @@ def detection_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
             plots.plot_detection_vs_size(detection, figures_dir / "detection_vs_size.png", fpr)
             blocks.append(Figure(
                 FIGURES_LINK + "detection_vs_size.png", "TPR at the target FPR against model size",
-                f"TPR at FPR {fmt.fpr(fpr)} with 95% intervals, one line per decoding.",
+                f"TPR at FPR {fmt.fpr(fpr)} with {interval} 95% intervals, one line per decoding.",
                 TABLES_LINK + "detection.csv"))
         else:
             blocks.append(Note("No corpus has a parameter count, so there is no size plot."))

@@ -1,9 +1,12 @@
-"""Render report blocks as one self-contained HTML page: inline CSS, no script, no external URL;
-figures and CSV files are relative links, so the page opens from disk. Every string from the
-data goes through `html.escape`."""
+"""Render report blocks as one self-contained HTML page: inline CSS, no script, no external URL,
+and every figure embedded as a `data:` URI, so the page alone (moved, mailed, offline) shows all
+of them. Only the links to the CSV files are relative. Every string from the data goes through
+`html.escape`."""
 from __future__ import annotations
 
+import base64
 from html import escape
+from typing import Mapping
 
 from .blocks import GLTR_BUCKETS, Block, Details, Figure, Heading, Note, Paragraph, Table, TokenColouring
 
@@ -24,8 +27,9 @@ figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1p
 .gltr { white-space: pre-wrap; line-height: 1.9; border: 1px solid #ddd; padding: .6em .8em; }
 .gltr-title small { color: #666; font-weight: normal; }
 .legend span { padding: .1em .5em; margin-right: .4em; }
+details.gltr-tokens { margin: .4em 0 1em; } details.gltr-tokens td.wrap { min-width: 0; }
 pre { background: #f6f6f6; padding: .8em; overflow-x: auto; font-size: 12px; }
-""" + "".join(f".b{k} {{ background: {colour}; }}\n" for k, (_, colour) in enumerate(GLTR_BUCKETS))
+""" + "".join(f".b{k} {{ background: {colour}; }}\n" for k, (_, _, colour) in enumerate(GLTR_BUCKETS))
 
 
 def data_link(href: str) -> str:
@@ -46,25 +50,39 @@ def table_html(t: Table) -> str:
             + f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></div>")
 
 
-def figure_html(f: Figure) -> str:
+def figure_html(f: Figure, png: bytes) -> str:
+    """The figure with its PNG bytes inline; `data-file` names the copy next to the page."""
     caption = escape(f.caption) + (f" Data: {data_link(f.csv)}" if f.csv else "")
-    return (f'<figure><img src="{escape(f.src)}" alt="{escape(f.alt)}">'
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return (f'<figure><img src="{uri}" alt="{escape(f.alt)}" data-file="{escape(f.src)}">'
             f"<figcaption>{caption.strip()}</figcaption></figure>")
 
 
+def token_span(text: str, bucket: int) -> str:
+    """One coloured token that also says its bucket in words (tooltip and accessible name)."""
+    ranks = GLTR_BUCKETS[bucket][1]
+    name = f"{text.strip()} ({ranks})" if text.strip() else ranks
+    return f'<span class="b{bucket}" title="{ranks}" aria-label="{escape(name)}">{escape(text)}</span>'
+
+
 def tokens_html(block: TokenColouring) -> str:
-    legend = "".join(f'<span class="b{k}">{escape(label)}</span>' for k, (label, _) in enumerate(GLTR_BUCKETS))
+    legend = "".join(f'<span class="b{k}" title="{ranks}">{escape(label)} ({ranks})</span>'
+                     for k, (label, ranks, _) in enumerate(GLTR_BUCKETS))
     parts = [f'<p class="legend">{legend}</p>']
-    for ex in block.examples:
+    tables = block.tokens or [None] * len(block.examples)
+    for ex, table in zip(block.examples, tables):
         # spans are joined with no whitespace between them: tokens carry their own spaces
-        spans = "".join(f'<span class="b{bucket}">{escape(text)}</span>' for text, bucket in ex.tokens)
+        spans = "".join(token_span(text, bucket) for text, bucket in ex.tokens)
         parts.append(f'<h4 class="gltr-title">{escape(ex.title)} <small>{escape(ex.label)} · '
                      f'{escape(ex.source)}</small></h4>\n<div class="gltr">{spans}</div>')
+        if table is not None:
+            parts.append('<details class="gltr-tokens"><summary>The same tokens as a table, with their '
+                         f"rank buckets</summary>\n{table_html(table)}</details>")
     parts.append(table_html(block.shares))
     return "\n".join(parts)
 
 
-def block_html(block: Block) -> str:
+def block_html(block: Block, images: Mapping[str, bytes]) -> str:
     match block:
         case Heading(text, level, anchor):
             ident = f' id="{escape(anchor)}"' if anchor else ""
@@ -75,8 +93,8 @@ def block_html(block: Block) -> str:
             return f'<p class="note">{escape(text)}</p>'
         case Table():
             return table_html(block)
-        case Figure():
-            return figure_html(block)
+        case Figure(src):
+            return figure_html(block, images[src])
         case TokenColouring():
             return tokens_html(block)
         case Details(summary, text):
@@ -84,11 +102,12 @@ def block_html(block: Block) -> str:
     raise TypeError(f"no HTML for block {block!r}")
 
 
-def render_html(title: str, intro: str, blocks: list[Block]) -> str:
-    """The whole page: title, a one-line intro, a contents bar from the level-2 headings, blocks."""
+def render_html(title: str, intro: str, blocks: list[Block], images: Mapping[str, bytes]) -> str:
+    """The whole page: title, a one-line intro, a contents bar from the level-2 headings, blocks.
+    `images` maps each Figure's `src` to its PNG bytes, which the page embeds."""
     nav = " ".join(f'<a href="#{escape(b.anchor)}">{escape(b.text)}</a>'
                    for b in blocks if isinstance(b, Heading) and b.level == 2 and b.anchor)
-    body = "\n".join(block_html(b) for b in blocks)
+    body = "\n".join(block_html(b, images) for b in blocks)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"

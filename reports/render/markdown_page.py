@@ -60,8 +60,8 @@ def block_md(block: Block) -> str:
             line = (f"*{md_escape(caption)}*" if caption else "") + (f" Data: {data_link(csv)}" if csv else "")
             return f"![{md_escape(alt)}]({src})" + (f"\n\n{line.strip()}" if line else "")
         case TokenColouring(_, shares):
-            return ("> Markdown cannot colour text: the token-by-token colouring is in "
-                    "[index.html](index.html#gltr).\n\n" + table_md(shares))
+            return ("> Markdown cannot colour text: the token-by-token colouring, with each token's bucket "
+                    "also in words and as a table, is in [index.html](index.html#gltr).\n\n" + table_md(shares))
         case Details(summary, text):
             f = fence(text)
             return f"**{md_escape(summary)}**\n\n{f}json\n{text}\n{f}"

@@ -21,9 +21,18 @@ def bucket_shares(examples: list[GltrExample]) -> Table:
         counts = [sum(1 for _, b in ex.tokens if b == k) for k in range(len(GLTR_BUCKETS))]
         rows.append([ex.title, ex.label, ex.source, str(n)]
                     + [fmt.share(c / n) if n else fmt.MISSING for c in counts])
-    return Table("gltr-shares", ["example", "label", "source", "tokens"] + [b for b, _ in GLTR_BUCKETS],
+    return Table("gltr-shares", ["example", "label", "source", "tokens"] + [b for b, _, _ in GLTR_BUCKETS],
                  rows, caption="Share of tokens in each rank bucket of the scoring model.",
                  numeric=frozenset(range(3, 8)), wrap=frozenset({0}))
+
+
+def token_table(i: int, ex: GltrExample) -> Table:
+    """Example `i`'s tokens in order with each one's bucket in words (what its colour shows)."""
+    return Table(f"gltr-tokens-{i}", ["#", "token", "rank bucket"],
+                 [[str(j), text.replace("\n", "\\n").replace("\t", "\\t"),
+                   f"{GLTR_BUCKETS[b][0]} ({GLTR_BUCKETS[b][1]})"] for j, (text, b) in enumerate(ex.tokens, 1)],
+                 caption=f"{ex.title}: each token (spaces kept, line breaks as \\n) and its rank bucket.",
+                 numeric=frozenset({0}), wrap=frozenset({1}))
 
 
 def gltr_blocks(data: StudyData) -> list[Block]:
@@ -34,8 +43,11 @@ def gltr_blocks(data: StudyData) -> list[Block]:
         return blocks + [Note("gltr_examples.json has no examples: token colouring left out.")]
     blocks.append(Paragraph(
         "Each token coloured by its rank under the scoring model: green top 10, yellow top 100, "
-        "red top 1000, purple beyond. Machine text tends to stay green and yellow."))
-    blocks.append(TokenColouring(data.gltr, bucket_shares(data.gltr)))
+        "red top 1000, purple beyond. Machine text tends to stay green and yellow. Each token also "
+        "names its bucket (hover, or a screen reader), and under each example a table lists the "
+        "tokens with their buckets."))
+    blocks.append(TokenColouring(data.gltr, bucket_shares(data.gltr),
+                                 [token_table(i, ex) for i, ex in enumerate(data.gltr, 1)]))
     return blocks
 
 

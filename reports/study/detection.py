@@ -1,6 +1,6 @@
-"""The detection tables of a study (reports/schema.py): detection rates with bootstrap intervals
-and ROC points, the cross-size transfer matrix, detection by text length, GLTR-coloured examples
-and the summary for a release decision."""
+"""The detection tables of a study (reports/schema.py): detection rates with exact intervals
+(AUROC and F1 bootstrapped) and ROC points, the cross-size transfer matrix, detection by text
+length, GLTR-coloured examples and the summary for a release decision."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,7 +61,8 @@ def cross_size_table(cfg: StudyConfig, corpora: list[Corpus], split: Split, out:
     h_test = texts(split.human_test)
     for c in corpora:
         train, labels = train_texts(split, [c.name])
-        det, reused = build_detector(spec, train, labels, cfg, out / "detectors" / "cross-size" / detector_slug(c.name), cache)
+        det, reused = build_detector(spec, train, labels, cfg, out / "detectors" / "cross-size" / detector_slug(c.name),
+                                     cache)
         say(f"cross-size: {spec.label} trained on {c.name}" + (" (reused)" if reused else ""))
         h = score(det, h_test)
         for t in corpora:
