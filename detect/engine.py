@@ -99,8 +99,10 @@ class ScoringEngine:
 
     def __init__(self, config: EngineConfig):
         config = replace(config, dtype=resolve_dtype(config.dtype))  # the cache key names the real dtype
-        self.config = config
         self.model, self.tokenizer = load_causal_lm(config.model, config.dtype)
+        if config.dtype == "int8" and getattr(self.model, "ovid_dtype", None) != "int8":
+            config = replace(config, dtype="float32")  # the model failed its int8 check (ovid/models.py)
+        self.config = config
         self.ref = None
         if config.reference_model and config.reference_model != config.model:
             self.ref, ref_tok = load_causal_lm(config.reference_model, config.dtype)

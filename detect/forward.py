@@ -53,7 +53,8 @@ class ScoredLogits:
     def compile(self) -> None:
         """Run the body's decoder blocks compiled from now on (once; see the module docstring)."""
         found = repeated_blocks(self.eager_body) if self.split else None
-        if self.compiled or found is None:
+        # an int8 body's fbgemm kernels are opaque to torch.compile: nothing to fuse around them
+        if self.compiled or found is None or getattr(self.model, "ovid_dtype", None) == "int8":
             return
         name, blocks = found
         body = copy.copy(self.eager_body)  # shares parameters and buffers; only the block list differs

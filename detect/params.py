@@ -7,7 +7,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ovid.normalize import DEFAULT_RECIPE  # noqa: F401  (re-exported for the detectors' signatures)
-from ovid.settings import at_least, check_settings, dtype_check, fraction, one_of, positive, seed_range, setting
+from ovid.settings import (
+    at_least,
+    check_settings,
+    dtype_check,
+    fraction,
+    one_of,
+    positive,
+    seed_range,
+    setting,
+    training_dtype_check,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -17,7 +27,8 @@ class EngineConfig:
     reference_model: str | None = setting(None, "Reference (sampling/observer) model for Fast-DetectGPT and "
                                           "Binoculars; default: the scoring model itself.")
     dtype: str = setting("auto", "Weights: auto (bfloat16 where the CPU/GPU runs it natively, else float32), "
-                         "float32 or bfloat16; statistics are float32.", check=dtype_check)
+                         "float32, bfloat16 or int8 (CPU: the decoder body quantized, used only where the model's "
+                         "statistics pass a check against float32); statistics are float32.", check=dtype_check)
     max_length: int | None = setting(None, "Scoring window in tokens, document token included "
                                      "(default: min(model's, 1024)).", check=at_least(3, optional=True))
     stride: int | None = setting(None, "New tokens scored per later window (default: all but an eighth of "
@@ -64,7 +75,8 @@ class TrainConfig:
     eval_every: int = setting(0, "Steps between validations; 0 = once per epoch.", check=at_least(0))
     checkpoint_every: int = setting(50, "Steps between checkpoints (and at each validation).", check=at_least(1))
     dtype: str = setting("float32", "Compute dtype of training and scoring: float32, bfloat16 or auto (bf16 where "
-                         "native); bf16 runs under autocast, the weights and optimizer stay float32.", check=dtype_check)
+                         "native); bf16 runs under autocast, the weights and optimizer stay float32.",
+                         check=training_dtype_check)
     train_layers: int = setting(0, "Train only the top N transformer blocks and the head (the rest frozen, "
                                 "so their backward pass is skipped); 0 = all.", check=at_least(0))
     seed: int = setting(0, "Random seed (data order, crops, splits).", check=seed_range())

@@ -23,6 +23,7 @@ from typing import Callable, Literal
 
 from .errors import ModelUnavailable
 from .hardware import device, resolve_dtype, use_all_cores
+from .quantize import agreement_of, agrees_with, is_quantized, quantize_body, token_logprobs
 
 # Beside a model folder that ovid saved (the memorised control): which token starts a document,
 # the parameter count, the base model and the training losses.
@@ -350,7 +351,10 @@ def load_tokenizer(name: str):
 def fresh_causal_lm(name: str, dtype: str = "auto"):
     """A new, unshared copy of a causal LM (for fine-tuning), in eval mode, on the GPU if any.
     A packaged GGUF model is dequantized once; its dense weights are then read from ovid's cache
-    (cache_root()), keyed by the package version and dtype."""
+    (cache_root()), keyed by the package version and dtype. dtype "int8": the float32 model with
+    its decoder body quantized (ovid/quantize.py), or float32 where the model fails the check."""
+    if is_quantized(resolve_dtype(dtype)):
+        return _int8_causal_lm(name)
     from transformers import AutoModelForCausalLM
 
     use_all_cores()
@@ -367,6 +371,50 @@ def fresh_causal_lm(name: str, dtype: str = "auto"):
         model = _from_pretrained(AutoModelForCausalLM, spec, dense_gguf=True, dtype=torch_dtype)
         _store_dense(model, cached)
     return model.to(device()).eval()
+
+
+PROBE_TOKENS = 256  # of the first bundled human text: enough tokens for a rank correlation to mean something
+
+
+def _int8_causal_lm(name: str):
+    """The int8 model, after its token log-probabilities on a bundled human text were checked
+    against float32's (once per model version: the answer is kept in ovid's cache); the float32
+    model where the check fails."""
+    import sys
+
+    import torch
+
+    model = fresh_causal_lm(name, "float32")
+    if device() != "cpu":  # fbgemm's kernels are CPU kernels
+        return model
+    verdict_file = _dense_cache(resolve(name), f"int8-check-torch{torch.__version__}.json")
+    stats = None
+    if verdict_file is not None and verdict_file.exists():
+        with contextlib.suppress(ValueError, OSError):
+            stats = json.loads(verdict_file.read_text(encoding="utf-8"))
+    if stats is None:
+        tok = load_tokenizer(name)
+        text = json.loads((Path(__file__).parent / "data" / "human_demo.jsonl").read_text(encoding="utf-8")
+                          .splitlines()[0])["text"]
+        ids = torch.tensor([tok(text).input_ids[:PROBE_TOKENS]])
+        reference = token_logprobs(model, ids)
+        quantize_body(model)
+        if getattr(model, "ovid_dtype", None) != "int8":  # nothing to quantize (GPT-2's Conv1D layers)
+            return model
+        stats = agreement_of(reference, token_logprobs(model, ids))
+        if verdict_file is not None:
+            with contextlib.suppress(OSError):  # a cache that cannot be written only costs the check again
+                from .atomic import write_json
+
+                verdict_file.parent.mkdir(parents=True, exist_ok=True)
+                write_json(verdict_file, stats)
+        if agrees_with(stats):
+            return model
+    elif agrees_with(stats):
+        return quantize_body(model)
+    print(f"ovid: {name} in int8 strays from float32 (mean |d log p| {stats['mean_abs_diff']:.3f} nats, "
+          f"rank correlation {stats['correlation']:.3f}); scoring in float32", file=sys.stderr)
+    return fresh_causal_lm(name, "float32") if getattr(model, "ovid_dtype", None) == "int8" else model
 
 
 def load_causal_lm(name: str, dtype: str = "auto"):

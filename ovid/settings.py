@@ -172,5 +172,7 @@ def each(inner: Check) -> Check:
     return check
 
 
-DTYPES = ("auto", "float32", "bfloat16", "float16", "fp32", "bf16", "fp16")
+TRAINING_DTYPES = ("auto", "float32", "bfloat16", "float16", "fp32", "bf16", "fp16")
+DTYPES = TRAINING_DTYPES + ("int8",)  # int8: scoring only (a quantized body cannot be fine-tuned)
 dtype_check = one_of(*DTYPES)
+training_dtype_check = one_of(*TRAINING_DTYPES)
