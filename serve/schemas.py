@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 class ScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     texts: list[StrictStr] = Field(description="The texts to score (at most limits.max_texts, each at most "
-                                   "limits.max_chars characters: GET /v1/detectors).", examples=[["The committee met on Tuesday to discuss..."]])
+                                   "limits.max_chars characters: GET /v1/detectors).",
+                                   examples=[["The committee met on Tuesday to discuss..."]])
     detector: StrictStr | None = Field(None, description="A detector the server loaded (GET /v1/detectors); "
                                        "default: the first.")
     segments: StrictBool = Field(False, description="Also say which parts of each text a machine wrote: "
@@ -60,11 +61,19 @@ class Segments(BaseModel):
 
 class TextResult(BaseModel):
     score: float | None = Field(None, description="The detector's score; higher = more machine-like.")
-    p_machine: float | None = Field(None, description="Calibrated probability that a model wrote the text.")
+    p_machine: float | None = Field(None, description="Probability that a model wrote the text, if a share `prior` "
+                                    "of the texts checked were machine-written (it holds at that prior only).")
+    prior: float | None = Field(None, description="The share of machine-written texts p_machine is stated at: the one "
+                                "at which the threshold is even odds, so p_machine >= 0.5 exactly when the text is "
+                                "flagged. For a share q instead, multiply p_machine's odds by the odds of q over the "
+                                "odds of prior. Null (and p_machine null) where the calibration does not record its "
+                                "mix of human and machine texts.")
     verdict: Literal["machine", "not-flagged"] | None = Field(
         None, description="The decision at the detector's saved threshold; null without one.")
     threshold: float | None = None
     target_fpr: float | None = Field(None, description="The share of human texts the threshold was set to flag.")
+    human_percentile: float | None = Field(None, description="The share (0-100) of the human texts the detector was "
+                                           "calibrated on that score below this text (from the saved histogram).")
     tokens_scored: int | None = None
     truncated: bool | None = None
     tampering: float | None = Field(None, description="Share of characters that were invisible or look-alike "
@@ -84,7 +93,9 @@ class ScoreResponse(BaseModel):
 
 
 class TokenRow(BaseModel):
-    text: str
+    text: str = Field(description="The token as the detector read it (normalised), with the space before the next.")
+    original: str = Field(description="The same stretch of the text as sent: case, digits, look-alike and invisible "
+                          "characters as typed.")
     rank: int = Field(description="The token's rank in the model's prediction (1 = its top guess).")
     prob: float
     bucket: int = Field(description="GLTR's colour: 0 top-10, 1 top-100, 2 top-1000, 3 beyond.")
@@ -94,6 +105,8 @@ class TokensResponse(BaseModel):
     detector: str
     model: str
     text: str = Field(description="The text as the detector read it (normalised, cut to --truncate-tokens).")
+    original: str = Field(description="The text as sent, up to where the detector stopped reading: the tokens' "
+                          "`original` joined.")
     truncated: bool
     tokens: list[TokenRow]
 

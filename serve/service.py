@@ -17,6 +17,7 @@ from ovid.detect.registry import make_detector
 from ovid.detect.text_checks import gltr_rows, token_segments
 from ovid.detect.verdicts import CheckSettings, check_with, guard, prepare_text
 from ovid.errors import OvidError
+from ovid.normalize import normalize_mapped
 from ovid.version import __version__
 
 from .batcher import MicroBatcher
@@ -119,8 +120,13 @@ class Service:
         segments = token_segments(item.text, item.offsets)
         if len(segments) != len(stats):
             raise OvidError("the tokenizer's offsets do not match the scored tokens")
-        return {"model": det.token_view_model(), "text": item.text, "truncated": item.truncated,
-                "tokens": gltr_rows(segments, stats)}
+        read, where = normalize_mapped(text, det.normalization())
+        if not read.text.startswith(item.text):
+            raise OvidError("the detector read the text otherwise than its normalisation recipe says")
+        typed = where.original_pieces(text, [a for a, _ in item.offsets], len(item.text) if item.truncated else None)
+        rows = [row | {"original": piece} for row, piece in zip(gltr_rows(segments, stats), typed)]
+        return {"model": det.token_view_model(), "text": item.text, "original": "".join(typed),
+                "truncated": item.truncated, "tokens": rows}
 
     # -- what the service tells about itself ------------------------------------------------------
     def describe(self, name: str) -> dict:

@@ -9,18 +9,32 @@ import time
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from test_page_verdicts import bayes, calibrated_rising
 
 from ovid import load_detector
 from ovid.detect.calibration import apply_calibration
 from ovid.detect.features import gltr_buckets
+from ovid.detect.text_checks import cut_to_tokens, token_segments
+from ovid.detect.verdicts import rises
 from ovid.normalize import normalize
 from ovid.serve import ServeConfig, Service, create_app
 from ovid.serve.batcher import MicroBatcher
-from ovid.detect.text_checks import cut_to_tokens, token_segments
 
 from conftest import SERVE_HUMAN, TRAIN_TEXT
 
 LONG = " ".join(SERVE_HUMAN * 3)  # 746 tiny-LM tokens: past the short-text warning (short_tokens=100)
+
+
+def assert_stated_at_its_prior(result: dict, cal: dict) -> None:
+    """P(machine) is Bayes at the prior where the threshold is even odds, so it sides with the
+    verdict; none at all where the calibration falls as the score rises (the random tiny LM's can)."""
+    if not rises(cal["calibration"]):
+        assert result["p_machine"] is None and result["prior"] is None
+        return
+    p_cal, p_cal_threshold = apply_calibration(cal["calibration"], [result["score"], cal["threshold"]])
+    assert bayes(np.array([p_cal_threshold]), cal, result["prior"])[0] == pytest.approx(0.5, abs=1e-6)
+    assert result["p_machine"] == pytest.approx(bayes(np.array([p_cal]), cal, result["prior"])[0], abs=1e-5)
+    assert (result["p_machine"] >= 0.5) == (result["verdict"] == "machine")
 
 
 def client(detectors, **config) -> TestClient:
@@ -43,17 +57,36 @@ def test_a_score_carries_the_verdict_its_fpr_and_what_was_scored(api, served_det
     assert body["detector"] == served_detectors["calibrated"]
     first, second = body["results"]
     expected = det.decision_function([LONG, SERVE_HUMAN[0]])
-    assert first["score"] == pytest.approx(expected[0], abs=1e-4) and second["score"] == pytest.approx(expected[1], abs=1e-4)
+    assert first["score"] == pytest.approx(expected[0], abs=1e-4)
+    assert second["score"] == pytest.approx(expected[1], abs=1e-4)
     cal = det.calibration_
     assert first["threshold"] == cal["threshold"] and first["target_fpr"] == 0.01
-    assert first["p_machine"] == pytest.approx(apply_calibration(cal["calibration"], expected[:1])[0], abs=1e-5)
     assert first["verdict"] == ("machine" if first["score"] >= cal["threshold"] else "not-flagged")
+    assert_stated_at_its_prior(first, cal)
+    human, edges = det.decision_function(SERVE_HUMAN), cal["distributions"]["edges"]  # its human texts (twice over)
+    k = int(np.clip(np.searchsorted(edges, first["score"], side="right") - 1, 0, len(edges) - 2))
+    # read off the histogram: between the shares below the edges of the score's bin
+    lowest, highest = 100 * np.mean(human < edges[k]), 100 * np.mean(human <= edges[k + 1])
+    assert lowest - 1e-6 <= first["human_percentile"] <= highest + 1e-6
     tok = det.engine().tokenizer
     assert first["tokens_scored"] == len(tok(normalize(LONG).text, add_special_tokens=False).input_ids)
     assert first["truncated"] is False and first["language"] == "en" and first["tampering"] == 0
     assert [w["code"] for w in first["warnings"]] == []
     assert [w["code"] for w in second["warnings"]] == ["too-short"]  # under short_tokens=100
     assert first["watermark"] is None and first["error"] is None
+
+
+def test_p_machine_comes_with_its_prior_and_sides_with_the_verdict(tiny_lm, tmp_path):
+    folder = calibrated_rising(tiny_lm, tmp_path / "rising")
+    cal = load_detector(folder).calibration_
+    texts = TRAIN_TEXT[:5] + SERVE_HUMAN
+    with client([folder], short_tokens=0) as c:
+        results = c.post("/v1/score", json={"texts": texts}).json()["results"]
+    assert {r["verdict"] for r in results} == {"machine", "not-flagged"}  # both sides of the threshold
+    assert len({r["prior"] for r in results}) == 1 and 0 < results[0]["prior"] < 0.5
+    for r in results:
+        assert_stated_at_its_prior(r, cal)
+        assert 0 <= r["human_percentile"] <= 100
 
 
 def test_warnings_name_truncation_tampering_and_another_language(api):
@@ -72,7 +105,7 @@ def test_warnings_name_truncation_tampering_and_another_language(api):
 
 def test_a_detector_without_threshold_says_so(api, served_detectors):
     r = api.post("/v1/score", json={"texts": [LONG], "detector": served_detectors["plain"]}).json()["results"][0]
-    assert r["verdict"] is None and r["p_machine"] is None and r["target_fpr"] is None
+    assert r["verdict"] is None and r["p_machine"] is None and r["target_fpr"] is None and r["prior"] is None
     assert "uncalibrated" in [w["code"] for w in r["warnings"]]
     t = api.post("/v1/score", json={"texts": [LONG], "detector": served_detectors["tfidf"]}).json()["results"][0]
     assert t["verdict"] in ("machine", "not-flagged") and t["tokens_scored"] is None
@@ -86,6 +119,7 @@ def test_the_token_view_is_the_engine_s_ranks_over_the_text_it_read(api, served_
     stats = det.engine().token_stats([normalize(LONG).text])[0]
     assert view["text"] == normalize(LONG).text and view["truncated"] is False
     assert "".join(t["text"] for t in view["tokens"]) == view["text"]
+    assert "".join(t["original"] for t in view["tokens"]) == view["original"] == LONG  # the text as sent
     assert [t["rank"] for t in view["tokens"]] == stats.rank.astype(int).tolist()
     assert [t["bucket"] for t in view["tokens"]] == gltr_buckets(stats).tolist()
     np.testing.assert_allclose([t["prob"] for t in view["tokens"]], np.exp(stats.log_prob), rtol=1e-3, atol=1e-6)
@@ -189,6 +223,7 @@ def test_a_truncated_text_has_a_token_view_of_what_was_scored(served_detectors):
         scored = c.post("/v1/score", json={"texts": [LONG]}).json()["results"][0]
     assert view["truncated"] is True and len(view["tokens"]) == scored["tokens_scored"] <= 37
     assert "".join(t["text"] for t in view["tokens"]) == view["text"]
+    assert LONG.startswith(view["original"]) and normalize(view["original"]).text == view["text"].strip()
 
 
 def test_a_failure_after_scoring_stays_with_its_text_across_requests(served_detectors, monkeypatch):
@@ -391,7 +426,7 @@ def test_ovid_check_answers_each_text_as_the_service_does(served_detectors):
     long = found[0]
     assert long.threshold == det.threshold_ and long.target_fpr == det.calibration_["target_fpr"]
     assert long.verdict == ("machine" if long.score >= det.threshold_ else "not-flagged")
-    assert long.p_machine == pytest.approx(float(det.p_machine([long.score])[0]), abs=1e-6)
+    assert_stated_at_its_prior(long.to_dict(), det.calibration_)
     assert long.truncated and long.tokens_scored <= 400 and [w.code for w in long.warnings] == ["truncated"]
     assert "too-short" in [w.code for w in found[1].warnings]
     assert "tampering" in [w.code for w in found[2].warnings] and found[2].tampering > 0

@@ -1,6 +1,7 @@
 """The page of `ovid serve` in a real headless browser (Playwright driving the system Chromium):
-load it, type a text, press the button, read the verdict, the chart and the coloured tokens from
-the DOM. `make test` installs Chromium where it is missing; under CI a missing browser fails."""
+load it, type a text, press the button, read the verdict, its FPR in words, P(machine) with its
+prior, the chart and the coloured tokens over the text as typed from the DOM. `make test` installs
+Chromium where it is missing; under CI a missing browser fails."""
 from __future__ import annotations
 
 import math
@@ -12,6 +13,7 @@ import threading
 import time
 
 import pytest
+from test_page_verdicts import calibrated_rising
 
 from ovid.normalize import normalize
 from ovid.serve import ServeConfig, Service, create_app
@@ -46,7 +48,7 @@ def by_length_model():
 
 
 @pytest.fixture(scope="module")
-def server(served_detectors):
+def server(served_detectors, tiny_lm, tmp_path_factory):
     import uvicorn
 
     from ovid.detect import segments as sg
@@ -57,8 +59,10 @@ def server(served_detectors):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    service = Service(ServeConfig(detectors=[served_detectors["calibrated"], served_detectors["tfidf"]],
-                                  warm_up=False, short_tokens=100))
+    # calibrated so that P(machine) rises with the score and ordinary texts land either side of the threshold
+    detectors = {"calibrated": calibrated_rising(tiny_lm, tmp_path_factory.mktemp("page") / "rising"),
+                 "tfidf": served_detectors["tfidf"]}
+    service = Service(ServeConfig(detectors=list(detectors.values()), warm_up=False, short_tokens=100))
     server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -66,7 +70,7 @@ def server(served_detectors):
     while not server.started:
         assert time.time() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", served_detectors
+    yield f"http://127.0.0.1:{port}", detectors
     server.should_exit = True
     thread.join(10)
     patch.undo()
@@ -103,12 +107,13 @@ def test_typing_a_text_shows_the_verdict_its_fpr_the_chart_and_the_tokens(page):
     check(pg, text)
     verdict = pg.text_content("#verdict")
     assert verdict in ("Flagged: likely machine-written", "Not flagged")
-    assert "flags about 1% of texts that people wrote" in pg.text_content("#fpr")
+    assert pg.text_content("#fpr").startswith("At this threshold about 1 in 100 human texts is wrongly flagged")
+    assert "P(machine) is" in pg.text_content("#odds")
     facts = pg.text_content("#facts")
-    assert "P(machine)" in facts and "Tokens scored" in facts and "Tamper signal" in facts
+    assert "Tokens scored" in facts and "Tamper signal" in facts
     spans = pg.eval_on_selector_all("#tokens span", "els => els.map(e => [e.className, e.textContent, e.dataset.rank])")
     assert spans and all(c in ("b0", "b1", "b2", "b3") for c, _, _ in spans)
-    assert "".join(t for _, t, _ in spans) == normalize(text).text  # as the detector read it (folded)
+    assert "".join(t for _, t, _ in spans) == text  # as typed
     assert all(int(r) >= 1 for _, _, r in spans)
     bars = pg.eval_on_selector_all("#chart rect", "els => els.map(e => e.dataset.kind)")
     assert bars.count("human") == 30 and bars.count("machine") == 30
@@ -162,7 +167,8 @@ def test_a_mixed_text_is_shown_in_coloured_runs_as_typed(page):
     long = ("The committee considered an extensive series of procedural amendments throughout Tuesday. " * 3)
     text = short + long.strip() + " \U0001F642"
     check(pg, text)
-    runs = pg.eval_on_selector_all("#spans span", "els => els.map(e => [e.className, e.dataset.verdict, e.textContent])")
+    runs = pg.eval_on_selector_all("#spans span",
+                                   "els => els.map(e => [e.className, e.dataset.verdict, e.textContent])")
     assert [c for c, _, _ in runs] == ["seg-human", "seg-machine", "seg-short"]
     assert runs[0][2] == short.strip() and runs[1][2].startswith("The committee")
     assert runs[2][1:] == ["too short", "\U0001F642"]  # one short sentence: no verdict of its own
@@ -174,3 +180,80 @@ def test_a_mixed_text_is_shown_in_coloured_runs_as_typed(page):
     pg.select_option("#detector", detectors["tfidf"])
     check(pg, text)
     assert pg.is_hidden("#segments")  # no language model, no spans
+
+
+def read_answer(pg) -> dict:
+    """The verdict, and the numbers the page states in words beside it."""
+    odds = re.fullmatch(r"If (?:1 in ([\d,]+) of|(half)|(\d+)% of) the texts you check were machine-written, "
+                        r"P\(machine\) is (under |over )?(\d+)%\. That is the share at which this threshold is "
+                        r"even odds;.*", pg.text_content("#odds"))
+    assert odds, pg.text_content("#odds")
+    one_in, half, share, bound, shown = odds.groups()
+    prior = 1 / int(one_in.replace(",", "")) if one_in else 0.5 if half else int(share) / 100
+    low, high = {"under ": (0, 1), "over ": (99, 100), None: (int(shown), int(shown))}[bound]
+    fpr = re.match(r"At this threshold about 1 in ([\d,]+) human texts is wrongly flagged", pg.text_content("#fpr"))
+    place = re.fullmatch(r"Its score is (?:higher than ([\d.]+)% of the|higher than all|no higher than any of the) "
+                         r"([\d,]+) human texts it was calibrated on\.", pg.text_content("#percentile"))
+    assert fpr and place, (pg.text_content("#fpr"), pg.text_content("#percentile"))
+    return {"verdict": pg.text_content("#verdict"), "prior": prior, "p_low": low, "p_high": high,
+            "fpr": 1 / int(fpr.group(1).replace(",", "")), "percentile": place.group(1), "humans": int(place.group(2))}
+
+
+def test_p_machine_is_stated_at_a_prior_and_never_contradicts_the_verdict(page):
+    import json
+    import urllib.request
+
+    pg, detectors = page
+    pg.select_option("#detector", detectors["calibrated"])
+    seen = set()
+    for text in TRAIN_TEXT[:5] + SERVE_HUMAN:
+        check(pg, text)
+        shown = read_answer(pg)
+        seen.add(shown["verdict"])
+        if shown["verdict"] == "Not flagged":
+            assert shown["p_high"] <= 50  # "P(machine) is 50%" at the most, never more
+        else:
+            assert shown["verdict"] == "Flagged: likely machine-written" and shown["p_low"] >= 50
+        assert shown["fpr"] == 0.01 and shown["humans"] == 200
+        request = urllib.request.Request(pg.url + "v1/score", data=json.dumps({"texts": [text]}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as answer:
+            served = json.load(answer)["results"][0]
+        assert shown["prior"] == pytest.approx(served["prior"], rel=0.05)  # "1 in 310": two figures
+        assert shown["p_low"] <= 100 * served["p_machine"] + 0.5 and 100 * served["p_machine"] - 0.5 <= shown["p_high"]
+        if shown["percentile"] is not None:  # floored, so never more than the service says
+            assert float(shown["percentile"]) <= served["human_percentile"] < float(shown["percentile"]) + 1
+    assert seen == {"Not flagged", "Flagged: likely machine-written"}  # both sides were read
+
+
+def test_the_page_words_numbers_on_the_side_they_fall(page):
+    pg, _ = page
+    grid = [i / 4000 for i in range(4001)]
+    for p, words in zip(grid, pg.evaluate("ps => ps.map(probabilityWords)", grid)):
+        bound, value = re.fullmatch(r"(under |over )?(\d+)%", words).groups()
+        low, high = {"under ": (0, 1), "over ": (99, 100), None: (int(value), int(value))}[bound]
+        assert (high <= 50 if p < 0.5 else low >= 50), (p, words)
+        assert low - 0.5 <= 100 * p <= high + 0.5
+    assert pg.evaluate("qs => qs.map(shareWords)", [0.01, 0.003235, 0.5, 0.3, 0.75]) == [
+        "1 in 100 of", "1 in 310 of", "half", "30% of", "75% of"]
+    assert pg.evaluate("fprWords(0.05, false)") == "about 1 in 20 human texts is wrongly flagged"
+    assert pg.evaluate("percentileWords(99.532, 1179)") == ("Its score is higher than 99.5% of the 1,179 human "
+                                                           "texts it was calibrated on.")
+    assert pg.evaluate("percentileWords(100, 1179)").startswith("Its score is higher than all 1,179")
+
+
+def test_the_token_view_shows_the_text_as_typed_and_the_normalised_on_request(page):
+    pg, detectors = page
+    pg.select_option("#detector", detectors["calibrated"])
+    text = "Regina Hungerford, 2019: the c\u043empany\u200b sold 37 HOMES. " + TRAIN_TEXT[1]
+    check(pg, text)
+    assert pg.text_content("#tokens") == text and "Regina Hungerford, 2019" in pg.text_content("#tokens")
+    assert pg.text_content("#tokens-note").startswith("Your text as you typed it")
+    pg.check("#normalised")
+    assert pg.text_content("#tokens") == normalize(text).text
+    assert "regina hungerford, 0000" in pg.text_content("#tokens")
+    assert pg.text_content("#tokens-note").startswith("The text as the detector read it (normalised")
+    assert pg.eval_on_selector_all("#rank-rows tr td:first-child", "els => els.map(e => e.textContent).join('')") == (
+        normalize(text).text)  # the table follows the toggle
+    pg.uncheck("#normalised")
+    assert pg.text_content("#tokens") == text
