@@ -3,16 +3,18 @@
 On a CPU with AVX2 only, bfloat16 matmuls are emulated (about 8x slower than float32), so
 `dtype="auto"` runs float32 there. torch's dynamic quantization (fbgemm kernels: int8 weights,
 each batch's activations quantized on the fly with one scale per tensor, int32 accumulation) runs
-the body's matmuls at about 1.7x float32's rate on AVX2 and 3x with VNNI (benchmarks/RESULTS.md).
+matmuls at 1.7x float32's rate on AVX2, and the decoder body at 2.6-3.1x on a CPU with VNNI
+(benchmarks/RESULTS.md, bench_limits.py and bench_int8.py).
 
 Only the decoder blocks' Linear layers are quantized; the output layer stays float32 (the
 statistics read its weight in vocabulary tiles, detect/tiled_stats.py). Whether the quantized
 body still gives the model's statistics is checked once per model version against float32 on a
-bundled human text, and a model that fails is used in float32 with a note on stderr. Small
-models fail: their activations carry outlier channels (50-90x the median) that one scale per
-tensor cannot hold, so SmolLM2-135M strays by 1.8 nats a token and Gemma 3 270M by 1.1, against
-0.04 for bfloat16 (SmoothQuant-style rescaling brought SmolLM2 only to 0.44). That is why
-`auto` does not choose int8: on these models it would cost a check and then run float32 anyway.
+bundled human text, and a model that fails is used in float32 with a note on stderr. The small
+models ovid ships for fail: their activations carry outlier channels (up to 50-90x the median)
+that one scale per tensor cannot hold, so SmolLM2-135M's token log-probabilities stray by 1.73
+nats and Gemma 3 270M's by 1.17, against 0.04 for bfloat16 (SmoothQuant-style rescaling: 1.24
+and 0.83). That is why `auto` does not choose int8: on these models it would cost a check and
+then run float32 anyway.
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ import warnings
 QUANTIZED_DTYPES = ("int8",)
 # Largest mean absolute difference of the per-token log-probabilities (nats) between the int8
 # and the float32 model on the probe text, and the smallest rank correlation of the tokens'
-# log-probabilities: about 2.5x what bfloat16 strays by on the shipped scoring models (0.04
-# nats, 0.9996; benchmarks/RESULTS.md), the precision every other fast path is held to.
+# log-probabilities: about 3x what bfloat16 strays by on the shipped scoring models (0.034-0.036
+# nats, 0.9997; benchmarks/int8.json), the precision the bf16 fast path is held to.
 MAX_MEAN_LOGPROB_DIFF = 0.1
 MIN_LOGPROB_CORRELATION = 0.99
 
