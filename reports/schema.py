@@ -26,15 +26,19 @@ TABLES: dict[str, list[str]] = {
     # detection under attack (a study's [robustness] section), per detector, attack and defence
     # (on: the detector's normalisation; off: none): attacked held-out machine texts against clean
     # held-out human texts (AUROC; TPR with the threshold at the target FPR on those human scores),
-    # and the held-out human texts under the same attack at the detector's saved threshold
-    "robustness.csv": ["detector", "attack", "level", "defence", "n_human", "n_machine", "auroc", "tpr",
-                       "fpr_human_attacked", "fpr_human_clean", "threshold"],
+    # and the held-out human texts under the same attack at the detector's saved threshold; the
+    # rates' intervals are exact (Clopper-Pearson) 95%
+    "robustness.csv": ["detector", "attack", "level", "defence", "n_human", "n_machine", "auroc", "tpr", "tpr_lo",
+                       "tpr_hi", "fpr_human_attacked", "fpr_human_attacked_lo", "fpr_human_attacked_hi",
+                       "fpr_human_clean", "fpr_human_clean_lo", "fpr_human_clean_hi", "threshold"],
     # a study's [watermark] section: per generating model and scheme, the exact test (a text is
     # marked when p < the section's fpr) on the samples cut to `length` tokens (max_tokens: uncut)
     # or under an attack (at max_tokens): TPR over the marked samples, FPR over the plain samples of
-    # the same prompts and over the human texts, AUROC of the test's z against each, median z
-    "watermark.csv": ["model", "scheme", "attack", "level", "length", "n", "tpr", "fpr_plain", "fpr_human",
-                      "auroc_plain", "auroc_human", "median_z"],
+    # the same prompts and over the human texts (each with its exact Clopper-Pearson 95% interval),
+    # AUROC of the test's z against each, median z
+    "watermark.csv": ["model", "scheme", "attack", "level", "length", "n", "tpr", "tpr_lo", "tpr_hi", "fpr_plain",
+                      "fpr_plain_lo", "fpr_plain_hi", "fpr_human", "fpr_human_lo", "fpr_human_hi", "auroc_plain",
+                      "auroc_human", "median_z"],
     # the samples' quality: perplexity under another model (per text, then median and mean),
     # distinct-1/2/3 over whitespace words pooled over the set, mean words; scheme "none": plain
     "watermark_quality.csv": ["model", "scheme", "quality_model", "n", "ppl_median", "ppl_mean", "distinct_1",
@@ -65,7 +69,12 @@ TABLES: dict[str, list[str]] = {
 }
 
 # Columns a study of an earlier version may lack: read as missing values, not refused.
-OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"detection.csv": frozenset({"n_train", "fpr_lo", "fpr_hi"})}
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
+    "detection.csv": frozenset({"n_train", "fpr_lo", "fpr_hi"}),
+    "robustness.csv": frozenset({f"{rate}_{end}" for rate in ("tpr", "fpr_human_attacked", "fpr_human_clean")
+                                 for end in ("lo", "hi")}),
+    "watermark.csv": frozenset({f"{rate}_{end}" for rate in ("tpr", "fpr_plain", "fpr_human") for end in ("lo", "hi")}),
+}
 
 # DIR/tables/gltr_examples.json: a list of
 #   {"title": str, "label": "human" | "machine", "source": str,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ovid.metrics import clopper_pearson
 from ovid.reports.render import ReportDataError, render_report
 from ovid.reports.render.blocks import GLTR_BUCKETS
 from ovid.reports.render.detection_sections import detection_order
@@ -36,6 +37,12 @@ def write_table(tables: Path, name: str, rows: list[dict]) -> None:
     df = pd.DataFrame(rows)
     assert list(df.columns) == TABLES[name], name  # the fixture speaks the contract exactly
     df.to_csv(tables / name, index=False)
+
+
+def exact(name: str, k: int, n: int) -> dict[str, float]:
+    """A rate's columns as a study writes them: k/n and its exact 95% interval."""
+    lo, hi = clopper_pearson(k, n)
+    return {name: k / n, f"{name}_lo": lo, f"{name}_hi": hi}
 
 
 def fake_study(root: Path) -> Path:
@@ -88,14 +95,16 @@ def fake_study(root: Path) -> Path:
     write_table(tables, "roc.csv", roc)
     write_table(tables, "robustness.csv", [
         {"detector": det, "attack": a, "level": lvl, "defence": d, "n_human": 50, "n_machine": 50,
-         "auroc": 0.9 - (0.0 if d == "on" or a == "none" else 0.25) - 0.01 * i, "tpr": 0.5, "fpr_human_attacked":
-         0.0 if d == "on" else 0.4, "fpr_human_clean": 0.0, "threshold": 1.0}
+         "auroc": 0.9 - (0.0 if d == "on" or a == "none" else 0.25) - 0.01 * i, **exact("tpr", 25, 50),
+         **exact("fpr_human_attacked", 0 if d == "on" else 20, 50), **exact("fpr_human_clean", 0, 50),
+         "threshold": 1.0}
         for i, det in enumerate(DETECTORS) for d in ("on", "off")
         for a, lvl in (("none", "none"), ("homoglyph", "character"), ("synonym", "word"))])
     write_table(tables, "watermark.csv", [
         {"model": m, "scheme": sc, "attack": a, "level": lvl, "length": n, "n": 64,
-         "tpr": min(1.0, n / 128) * (0.5 if a == "paraphrase" else 1.0), "fpr_plain": 0.0, "fpr_human": 0.0,
-         "auroc_plain": 0.99, "auroc_human": 0.995, "median_z": n / 16}
+         **exact("tpr", round(64 * min(1.0, n / 128) * (0.5 if a == "paraphrase" else 1.0)), 64),
+         **exact("fpr_plain", 0, 64), **exact("fpr_human", 0, 64), "auroc_plain": 0.99, "auroc_human": 0.995,
+         "median_z": n / 16}
         for m in MODELS for sc in ("kgw", "synthid")
         for a, lvl, lengths in (("none", "none", (16, 64, 256)), ("paraphrase", "paraphrase", (256,)))
         for n in lengths])
@@ -315,8 +324,10 @@ def test_detection_under_attack_shows_both_defences_and_the_change(rendered):
         assert "Detection under attack" in text and "robustness.png" in text and "tables/robustness.csv" in text
     rows = [line.split("|")[1:-1] for line in md.splitlines() if line.startswith("| gltr | homoglyph |")]
     assert [[c.strip() for c in r] for r in rows] == [
-        ["gltr", "homoglyph", "character", "on", "0.880", "+0.000", "0.500", "0.000", "0.000"],
-        ["gltr", "homoglyph", "character", "off", "0.630", "-0.250", "0.500", "0.400", "0.000"]]
+        ["gltr", "homoglyph", "character", "on", "0.880", "+0.000", "0.500 [0.355, 0.645]", "0.000 [0.000, 0.071]",
+         "0.000 [0.000, 0.071]"],
+        ["gltr", "homoglyph", "character", "off", "0.630", "-0.250", "0.500 [0.355, 0.645]", "0.400 [0.264, 0.548]",
+         "0.000 [0.000, 0.071]"]]
 
 
 def test_mixed_texts_section_shows_boundary_accuracy_by_domain_with_exact_intervals(rendered):
@@ -341,7 +352,8 @@ def test_watermark_section_shows_length_attacks_quality_and_posthoc(rendered):
     model = next(iter(MODELS))
     row = next(line for line in md.splitlines() if line.startswith(f"| {model} | kgw | paraphrase |"))
     assert [c.strip() for c in row.split("|")[1:-1]] == [
-        model, "kgw", "paraphrase", "paraphrase", "256", "64", "0.500", "0.000", "0.000", "0.990", "0.995", "16.0"]
+        model, "kgw", "paraphrase", "paraphrase", "256", "64", "0.500 [0.372, 0.628]", "0.000 [0.000, 0.056]",
+        "0.000 [0.000, 0.056]", "0.990", "0.995", "16.0"]
     assert f"| {model} | synthid | gltr | 0.812 | 0.850 |" in md
     assert "TPR at p &lt; 0.001" in md  # the level the study did not set: the test's default
 
@@ -392,6 +404,60 @@ def test_zero_of_fifty_flagged_reads_an_exact_interval_not_a_certainty(tmp_path)
         assert "exact (Clopper-Pearson) for TPR, FPR and accuracy" in text
         assert "percentile bootstrap (1000 resamples) for AUROC and F1" in text
         assert "in brackets its exact (Clopper-Pearson) 95% interval" in text  # the summary's sentence
+
+
+def cells(md: str, start: str) -> list[list[str]]:
+    """The Markdown table rows that begin with `start`, as stripped cells."""
+    return [[c.strip() for c in line.split("|")[1:-1]] for line in md.splitlines() if line.startswith(start)]
+
+
+def test_attack_and_watermark_rates_read_exact_intervals_not_certainties(tmp_path):
+    """0 of 40 caught after an attack is [0, 0.088] and 40 of 40 watermarked samples found is
+    [0.912, 1], in the CSV and in both tables, each rate column saying which interval it shows."""
+    study = fake_study(tmp_path)
+    rob_path, wm_path = study / "tables" / "robustness.csv", study / "tables" / "watermark.csv"
+    rob, wm = pd.read_csv(rob_path), pd.read_csv(wm_path)
+    hit = (rob.detector == "gltr") & (rob.attack == "synonym") & (rob.defence == "off")
+    for key, value in {"n_machine": 40, **exact("tpr", 0, 40)}.items():
+        rob.loc[hit, key] = value
+    rob.to_csv(rob_path, index=False)
+    model = next(iter(MODELS))
+    found = (wm.model == model) & (wm.scheme == "synthid") & (wm.attack == "none") & (wm.length == 256)
+    for key, value in {"n": 40, **exact("tpr", 40, 40)}.items():
+        wm.loc[found, key] = value
+    wm.to_csv(wm_path, index=False)
+    render_report(study)
+    rob, wm = pd.read_csv(rob_path)[hit], pd.read_csv(wm_path)[found]
+    assert (rob.tpr.item(), rob.tpr_lo.item()) == (0, 0) and rob.tpr_hi.item() == pytest.approx(0.0881, abs=1e-4)
+    assert (wm.tpr.item(), wm.tpr_hi.item()) == (1, 1) and wm.tpr_lo.item() == pytest.approx(0.9119, abs=1e-4)
+    html_text, md = page(study)
+    assert cells(md, "| gltr | synonym | word | off |")[0][6] == "0.000 [0.000, 0.088]"
+    assert cells(md, f"| {model} | synthid | none | none | 256 |")[0][5:7] == ["40", "1.000 [0.912, 1.000]"]
+    assert '<td class="num">0.000 [0.000, 0.088]</td>' in html_text
+    assert '<td class="num">1.000 [0.912, 1.000]</td>' in html_text
+    for text in (html_text, md):
+        assert "TPR at 1% FPR [exact 95% CI]" in text and "FPR, attacked human [exact 95% CI]" in text
+        assert "FPR, clean human [exact 95% CI]" in text
+        assert "TPR at p &lt; 0.001 [exact 95% CI]" in text and "FPR, plain [exact 95% CI]" in text
+        assert "FPR, human [exact 95% CI]" in text
+        assert text.count("Brackets: exact (Clopper-Pearson) 95% intervals of the rates") == 2
+
+
+def test_attack_and_watermark_tables_from_before_their_intervals_still_render(tmp_path):
+    study = fake_study(tmp_path)
+    for name, rates in (("robustness.csv", ("tpr", "fpr_human_attacked", "fpr_human_clean")),
+                        ("watermark.csv", ("tpr", "fpr_plain", "fpr_human"))):
+        path = study / "tables" / name
+        pd.read_csv(path).drop(columns=[f"{r}_{end}" for r in rates for end in ("lo", "hi")]).to_csv(path, index=False)
+    render_report(study)
+    html_text, md = page(study)
+    assert cells(md, "| gltr | homoglyph | character | off |")[0][6:] == ["0.500", "0.400", "0.000"]
+    model = next(iter(MODELS))
+    assert cells(md, f"| {model} | kgw | paraphrase |")[0][6:9] == ["0.500", "0.000", "0.000"]
+    for text in (html_text, md):
+        # no interval to show: the headers promise none, and the caption says why
+        assert "TPR at 1% FPR [" not in text and "FPR, plain [" not in text and "TPR at p &lt; 0.001 [" not in text
+        assert text.count("This study predates intervals for these rates") == 2
 
 
 def test_roc_and_length_lines_differ_in_marker_and_line_style(rendered):

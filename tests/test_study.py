@@ -11,7 +11,9 @@ from ovid import load_detector
 from ovid.corpus import read_corpus
 from ovid.errors import OvidError
 from ovid.metrics import auroc_of
+from ovid.reports.study import watermark
 from ovid.reports.study.config import load_study
+from ovid.reports.study.robustness import robustness_rows
 from ovid.reports.study.run import run_study
 from ovid.reports.study.statistics import detection_metrics
 
@@ -126,6 +128,8 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
     summary = pd.read_csv(out / "tables" / "summary.csv")
     assert len(summary) == 2 and set(summary.best_detector) <= set(det.detector)
     rob = pd.read_csv(out / "tables" / "robustness.csv")
+    for rate in ("tpr", "fpr_human_attacked", "fpr_human_clean"):
+        assert ((rob[f"{rate}_lo"] <= rob[rate]) & (rob[rate] <= rob[f"{rate}_hi"])).all()
     lik = rob[rob.detector.str.startswith("likelihood")].set_index(["attack", "defence"])
     assert set(rob.attack) == {"none", "homoglyph", "zero_width_space", "upper_lower", "misspelling"}
     assert (rob.n_machine == 10).all() and (rob.n_human <= 10).all()
@@ -137,6 +141,8 @@ def test_tiny_study_end_to_end_and_rerun_reuses(tmp_path, tiny_lm):
     marks = pd.read_csv(out / "tables" / "watermark.csv")
     assert set(marks.scheme) == {"kgw", "synthid"} and set(marks.length) == {8, 16, 40}
     assert set(marks.attack) == {"none", "homoglyph", "article_deletion"} and (marks.n == 6).all()
+    for rate in ("tpr", "fpr_plain", "fpr_human"):
+        assert ((marks[f"{rate}_lo"] <= marks[rate]) & (marks[rate] <= marks[f"{rate}_hi"])).all()
     full = marks[marks.length == 40].set_index(["scheme", "attack"])
     for scheme in ("kgw", "synthid"):
         # the detector's repair undoes look-alike letters: the same tokens, the same test
@@ -278,3 +284,47 @@ def test_rates_get_exact_intervals_and_auroc_keeps_the_bootstrap():
     # nobody flagged: 0 of 50 is [0, 0.0711], not the bootstrap's certain [0, 0]
     none = detection_metrics(h, m, 10.0, 200)
     assert none["fpr"] == 0 and none["fpr_lo"] == 0 and none["fpr_hi"] == pytest.approx(0.0711, abs=1e-4)
+
+
+class Uppercase:
+    """A detector without defences that scores a text 1 when it begins with a capital, else 0."""
+    threshold_ = 0.5
+
+    def param_names(self):
+        return []
+
+    def repairs(self):
+        return False
+
+    def decision_function(self, texts):
+        return [float(t[:1].isupper()) for t in texts]
+
+
+def test_attack_rates_carry_exact_intervals():
+    from ovid.metrics import clopper_pearson
+
+    machine = [f"Machine {i}" for i in range(40)]
+    human = [f"human {i}" for i in range(40)]
+    # the attack hides every machine text (0 of 40 caught) and makes 10 of 40 human texts look machine
+    attacked = {"homoglyph": ([t.lower() for t in machine], [t.title() if i < 10 else t for i, t in enumerate(human)])}
+    rows = {r["attack"]: r for r in robustness_rows("upper", Uppercase(), machine, human, attacked, 0.01)}
+    assert [r["defence"] for r in rows.values()] == ["on", "on"]  # no defences: nothing to turn off
+    hit = rows["homoglyph"]
+    assert (hit["tpr"], hit["tpr_lo"]) == (0, 0) and hit["tpr_hi"] == pytest.approx(0.0881, abs=1e-4)
+    assert hit["fpr_human_attacked"] == 0.25
+    assert (hit["fpr_human_attacked_lo"], hit["fpr_human_attacked_hi"]) == clopper_pearson(10, 40)
+    assert (hit["fpr_human_clean"], hit["fpr_human_clean_lo"]) == (0, 0)
+    clean = rows["none"]
+    assert (clean["tpr"], clean["tpr_hi"]) == (1, 1) and clean["tpr_lo"] == pytest.approx(0.9119, abs=1e-4)
+
+
+def test_watermark_rates_carry_exact_intervals():
+    z, found, missed = np.zeros(40), np.full(40, 1e-6), np.ones(40)
+    m = watermark.test_metrics((z + 5, found), (z, missed), (z, missed), fpr=0.001)
+    assert m["n"] == 40 and (m["tpr"], m["tpr_hi"]) == (1, 1) and m["tpr_lo"] == pytest.approx(0.9119, abs=1e-4)
+    for rate in ("fpr_plain", "fpr_human"):
+        assert (m[rate], m[f"{rate}_lo"]) == (0, 0) and m[f"{rate}_hi"] == pytest.approx(0.0881, abs=1e-4)
+    # one plain sample of 40 found: its interval, not the certainty of a bootstrap
+    one = watermark.test_metrics((z + 5, found), (z, np.r_[1e-6, missed[1:]]), (z, missed), fpr=0.001)
+    assert one["fpr_plain"] == 1 / 40 and one["fpr_plain_lo"] > 0 and one["fpr_plain_hi"] == pytest.approx(
+        0.1316, abs=1e-4)

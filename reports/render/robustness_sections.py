@@ -30,13 +30,21 @@ def robustness_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
         clean = base.get((r.detector, r.defence))
         rows.append([r.detector, r.attack, r.level, r.defence, fmt.num(r.auroc, 3),
                      "" if r.attack == "none" or clean is None else f"{r.auroc - clean:+.3f}",
-                     fmt.num(r.tpr, 3), fmt.num(r.fpr_human_attacked, 3), fmt.num(r.fpr_human_clean, 3)])
+                     fmt.with_ci(r.tpr, r.tpr_lo, r.tpr_hi, 3),
+                     fmt.with_ci(r.fpr_human_attacked, r.fpr_human_attacked_lo, r.fpr_human_attacked_hi, 3),
+                     fmt.with_ci(r.fpr_human_clean, r.fpr_human_clean_lo, r.fpr_human_clean_hi, 3)])
+    # a study from before the rates' intervals has none to show: its headers promise none
+    exact = df.tpr_lo.notna().any()
+    ci = " [exact 95% CI]" if exact else ""
     blocks.append(Table(
-        "robustness", ["detector", "attack", "level", "defences", "AUROC", "change", f"TPR at {fmt.fpr(fpr)} FPR",
-                       "FPR, attacked human", "FPR, clean human"], rows,
+        "robustness", ["detector", "attack", "level", "defences", "AUROC", "change", f"TPR at {fmt.fpr(fpr)} FPR{ci}",
+                       f"FPR, attacked human{ci}", f"FPR, clean human{ci}"], rows,
         caption="AUROC and TPR: attacked machine texts against clean human texts, the threshold set on those "
                 "human scores at the target FPR. The FPR columns: held-out human texts carrying the same attack, "
                 "and the same texts clean, at the detector's saved threshold: a rise is a false accusation the "
-                "attack causes.",
+                "attack causes. "
+                + ("Brackets: exact (Clopper-Pearson) 95% intervals of the rates, which count texts (0 of 40 reads "
+                   "[0.000, 0.088], never a certain 0)." if exact else
+                   "This study predates intervals for these rates: run it again for exact ones."),
         csv=TABLES_LINK + "robustness.csv", numeric=frozenset({4, 5, 6, 7, 8})))
     return blocks

@@ -38,15 +38,23 @@ def watermark_blocks(data: StudyData, figures_dir: Path) -> list[Block]:
             FIGURES_LINK + "watermark_attacks.png", "Watermark detection under attack",
             f"Share of the watermarked samples still found at p < {level:g} after each attack (uncut samples).",
             TABLES_LINK + "watermark.csv"))
-    rows = [[r.model, r.scheme, r.attack, r.level, str(int(r.length)), str(int(r.n)), fmt.num(r.tpr, 3),
-             fmt.num(r.fpr_plain, 3), fmt.num(r.fpr_human, 3), fmt.num(r.auroc_plain, 3), fmt.num(r.auroc_human, 3),
-             fmt.num(r.median_z, 1)] for r in df.itertuples()]
+    rows = [[r.model, r.scheme, r.attack, r.level, str(int(r.length)), str(int(r.n)),
+             fmt.with_ci(r.tpr, r.tpr_lo, r.tpr_hi, 3), fmt.with_ci(r.fpr_plain, r.fpr_plain_lo, r.fpr_plain_hi, 3),
+             fmt.with_ci(r.fpr_human, r.fpr_human_lo, r.fpr_human_hi, 3), fmt.num(r.auroc_plain, 3),
+             fmt.num(r.auroc_human, 3), fmt.num(r.median_z, 1)] for r in df.itertuples()]
+    # a study from before the rates' intervals has none to show: its headers promise none
+    exact = df.tpr_lo.notna().any()
+    ci = " [exact 95% CI]" if exact else ""
     blocks.append(Table(
-        "watermark", ["model", "scheme", "attack", "level", "tokens", "n", f"TPR at p < {level:g}", "FPR, plain",
-                      "FPR, human", "AUROC vs plain", "AUROC vs human", "median z"], rows,
+        "watermark", ["model", "scheme", "attack", "level", "tokens", "n", f"TPR at p < {level:g}{ci}",
+                      f"FPR, plain{ci}", f"FPR, human{ci}", "AUROC vs plain", "AUROC vs human", "median z"], rows,
         caption="The exact one-sided test of each scheme (binomial tail; repeated n-grams counted once). TPR: "
                 "watermarked samples found; FPR: plain samples of the same prompts, and the prompts' human "
-                "texts after the prompt, found at the same level. AUROC: the test's z as a score.",
+                "texts after the prompt, found at the same level. AUROC: the test's z as a score. "
+                + ("Brackets: exact (Clopper-Pearson) 95% intervals of the rates, which count samples: 0 of 40 "
+                   "plain samples found reads [0.000, 0.088], so a few dozen samples cannot show an FPR as low as "
+                   "the test's level."
+                   if exact else "This study predates intervals for these rates: run it again for exact ones."),
         csv=TABLES_LINK + "watermark.csv", numeric=frozenset(range(4, 12))))
     quality = data.table("watermark_quality.csv")
     if quality is not None and not quality.empty:

@@ -71,7 +71,9 @@ class StudySection(Section):
     length_buckets: list[int] = setting(factory=lambda: [16, 32, 64, 128],
                                         help="Text lengths (scoring-model tokens) of the length table.",
                                         check=each(at_least(1)))
-    bootstrap: int = setting(1000, "Resamples for the 95% intervals.", check=at_least(0, high=MAX_BOOTSTRAP))
+    bootstrap: int = setting(1000, "Resamples for the percentile bootstrap 95% intervals of AUROC and F1 (0: "
+                             "none); rates that count texts (TPR, FPR, accuracy) always get exact Clopper-Pearson "
+                             "intervals.", check=at_least(0, high=MAX_BOOTSTRAP))
     examples: int = setting(2, "GLTR-coloured examples per class.", check=at_least(0))
     mixed: int = setting(10, "Mixed texts per domain and kind (human then machine, machine then human) in the "
                          "Mixed texts section, built from the held-out texts; 0: no section.", check=at_least(0))

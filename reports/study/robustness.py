@@ -2,7 +2,8 @@
 texts under each attack against clean held-out human texts (RAID's protocol: AUROC, and TPR at
 the target FPR with the threshold set on those clean human scores), and held-out human texts
 under each attack at the detector's own saved threshold (false accusations). With `undefended`,
-every detector also scores with its normalisation off, side by side."""
+every detector also scores with its normalisation off, side by side. Each rate counts texts, so it
+carries its exact (Clopper-Pearson) 95% interval."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import pandas as pd
 from ovid.attack import ATTACKS, attack_texts
 from ovid.attack.lm import AttackLM
 from ovid.log import logger
-from ovid.metrics import auroc_of, threshold_at_fpr
+from ovid.metrics import auroc_of, clopper_pearson, threshold_at_fpr
 
 from ..schema import TABLES
 from .config import StudyConfig
@@ -22,6 +23,15 @@ from .corpora import Corpus, Split
 from .detectors import score
 
 say = logger("ovid report")
+
+
+def exact_rate(name: str, hits) -> dict[str, float]:
+    """{name: the share of True in `hits`, name_lo, name_hi: its exact (Clopper-Pearson) 95%
+    interval}; all NaN for no texts."""
+    hits = np.asarray(hits, dtype=bool)
+    k, n = int(hits.sum()), len(hits)
+    lo, hi = clopper_pearson(k, n)
+    return {name: k / n if n else float("nan"), f"{name}_lo": lo, f"{name}_hi": hi}
 
 
 @contextmanager
@@ -70,8 +80,8 @@ def robustness_rows(label: str, det, machine: list[str], human: list[str],
                 rows.append({"detector": label, "attack": name,
                              "level": "none" if name == "none" else ATTACKS[name].level, "defence": defence,
                              "n_human": len(h), "n_machine": len(m), "auroc": auroc_of(h_clean, m),
-                             "tpr": float(np.mean(m >= cut)), "fpr_human_attacked": float(np.mean(h >= saved)),
-                             "fpr_human_clean": float(np.mean(h_clean >= saved)), "threshold": saved,
+                             **exact_rate("tpr", m >= cut), **exact_rate("fpr_human_attacked", h >= saved),
+                             **exact_rate("fpr_human_clean", h_clean >= saved), "threshold": saved,
                              **{f"tpr_at_{f:g}": float(np.mean(m >= threshold_at_fpr(h_clean, f))) for f in more_fprs}})
     return rows
 

@@ -6,7 +6,8 @@ test on the samples cut to each length, on the samples under each attack, the sa
 Everything is measured on the generated continuations, and on the same human texts after their
 first prompt_tokens tokens: the prompt is not the model's text. The positives are the marked
 samples; the negatives the plain samples and the human texts; a text is marked when p < fpr, so
-the FPR is the test's own promise and the tables show whether it holds.
+the FPR is the test's own promise and the tables show whether it holds (each rate with its exact
+Clopper-Pearson 95% interval, which says how far a few dozen samples can show it).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from ovid.models import load_tokenizer
 from ..schema import TABLES
 from .config import StudyConfig, WatermarkSection
 from .corpora import Split, prompt_file
+from .robustness import exact_rate
 
 say = logger("ovid report")
 PLAIN = "none"  # the scheme column of the plain samples
@@ -75,8 +77,8 @@ def test_texts(det, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def test_metrics(marked: tuple, plain: tuple, human: tuple, fpr: float) -> dict:
     (zm, pm), (zp, pp), (zh, ph) = marked, plain, human
-    return {"n": len(zm), "tpr": float(np.mean(pm < fpr)), "fpr_plain": float(np.mean(pp < fpr)),
-            "fpr_human": float(np.mean(ph < fpr)), "auroc_plain": auroc_of(zp, zm), "auroc_human": auroc_of(zh, zm),
+    return {"n": len(zm), **exact_rate("tpr", pm < fpr), **exact_rate("fpr_plain", pp < fpr),
+            **exact_rate("fpr_human", ph < fpr), "auroc_plain": auroc_of(zp, zm), "auroc_human": auroc_of(zh, zm),
             "median_z": float(np.median(zm))}
 
 
