@@ -11,8 +11,11 @@ and the scoring path's throughput as a share of it, in the same run.
   FLOP-weighted harmonic mean over the shapes one token needs (what a perfect scorer would reach).
 - scoring: ovid's engine (Fast-DetectGPT statistics, compile never) on 24 XSum texts in float32,
   tokens/s, times the model's FLOPs per scored token (2 x body parameters + 2 x hidden x vocab),
-  as a share of the float32 limit.
-Medians over rounds; the last line is JSON with the CPU's flags.
+  as a share of the float32 limit; and the shipped default detector (`ovid:default`: the same
+  body, its pooled hidden states and statistics) on the same texts in float32 and, where the CPU
+  runs bfloat16 natively, in bfloat16, each as a share of its dtype's limit.
+Medians over rounds; writes benchmarks/limits_<cpu kind>.json (one file per CPU kind: avx2,
+avx512-bf16, amx), the CPU's flags in it.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ovid.corpus import read_corpus  # noqa: E402
 from ovid.detect.engine import EngineConfig, ScoringEngine  # noqa: E402
-from ovid.hardware import cpu_flags  # noqa: E402
+from ovid.hardware import bf16_fast, cpu_flags  # noqa: E402
 
 from _machine import describe  # noqa: E402
 
@@ -104,6 +107,26 @@ def scoring(texts: list[str]) -> tuple[float, float]:
     return tokens / dt, flop_per_token
 
 
+def default_detector(texts: list[str], dtype: str) -> float:
+    """The shipped default detector's tokens/s on `texts` in `dtype` (its engine's memory cleared)."""
+    from ovid import load_detector
+
+    det = load_detector("ovid:default")
+    det.set_params(dtype=dtype)
+    det.decision_function(texts[:2])  # load and warm
+    for e in det.engines():
+        e.memory.clear()
+    t0 = time.perf_counter()
+    det.decision_function(texts)
+    dt = time.perf_counter() - t0
+    return sum(len(s) for s in det.engines()[0].token_stats(det.prepare(texts))) / dt
+
+
+def cpu_kind(flags: set[str]) -> str:
+    return "amx" if "amx_bf16" in flags else "avx512-bf16" if "avx512_bf16" in flags else \
+        "avx512" if "avx512f" in flags else "avx2"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
@@ -115,10 +138,16 @@ def main() -> None:
         lim = limits()
         tps, flop = scoring(texts)
         share = tps * flop / 1e9 / lim["float32"]["limit_gflops"]
-        rounds.append({"limits": lim, "scoring_tokens_per_s": tps, "flop_per_token": flop, "share_fp32": share})
+        default = {}
+        for dtype in ("float32", "bfloat16") if bf16_fast() else ("float32",):
+            rate = default_detector(texts, dtype)
+            default[dtype] = {"tokens_per_s": rate, "share": rate * flop / 1e9 / lim[dtype]["limit_gflops"]}
+        rounds.append({"limits": lim, "scoring_tokens_per_s": tps, "flop_per_token": flop, "share_fp32": share,
+                       "default": default})
         shown = {d: v and v["limit_gflops"] for d, v in lim.items()}
-        print(f"round {r + 1}: limits (GFLOP/s) {shown}; scoring {tps:.0f} tok/s = {share:.0%} of the fp32 limit",
-              flush=True)
+        defaults = {d: "%.0f tok/s = %.0f%%" % (v["tokens_per_s"], 100 * v["share"]) for d, v in default.items()}
+        print(f"round {r + 1}: limits (GFLOP/s) {shown}; scoring {tps:.0f} tok/s = {share:.0%} of the fp32 limit; "
+              f"default {defaults}", flush=True)
     med = lambda f: round(statistics.median(f(x) for x in rounds), 3)  # noqa: E731
     flags = cpu_flags()
     kinds = ("float32", "bfloat16", "int8_dynamic", "int8_int_mm")
@@ -128,7 +157,12 @@ def main() -> None:
                                for d in kinds},
               "scoring_tokens_per_s_fp32": med(lambda x: x["scoring_tokens_per_s"]),
               "flop_per_token": rounds[0]["flop_per_token"], "share_of_fp32_limit": med(lambda x: x["share_fp32"]),
+              "default_detector": {d: {"tokens_per_s": med(lambda x, d=d: x["default"][d]["tokens_per_s"]),
+                                       "share_of_limit": med(lambda x, d=d: x["default"][d]["share"])}
+                                   for d in rounds[0]["default"]},
               "rounds": rounds, "command": "python benchmarks/bench_limits.py " + " ".join(sys.argv[1:])}
+    out = Path(__file__).resolve().parent / f"limits_{cpu_kind(flags)}.json"
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result))
 
 
