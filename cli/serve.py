@@ -67,7 +67,8 @@ def serve(*, detectors: list[str], host: str, port: int, watermark_model: str | 
     typer.echo(f"ovid serve: loading {', '.join(service.detectors)}"
                + (" and compiling (a minute on a CPU)" if warm_up else ""), err=True)
     service.start()
-    typer.echo(f"ovid serve: http://{host}:{port}/ (API docs at /docs); Ctrl+C stops it", err=True)
+    api = "API docs at /docs" if config.docs else "API schema at /openapi.json; --docs serves its docs page"
+    typer.echo(f"ovid serve: http://{host}:{port}/ ({api}); Ctrl+C stops it", err=True)
     uvicorn.run(create_app(service), host=host, port=port, log_level="warning", timeout_keep_alive=5)
 
 

@@ -1,7 +1,7 @@
 """ovid: synthetic-text detection and responsible-release studies.
 
 This module is the public API; the package's other modules in ovid/ are the foundation that
-every stage shares (see README, "Architecture"). Importing ovid loads no model and changes no
+every stage shares (see docs/architecture.md). Importing ovid loads no model and changes no
 global state; `make_detector` and `load_detector` import the detector machinery (and torch) on
 first use.
 """
