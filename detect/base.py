@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ovid.errors import InputTypeError, InputValueError, OvidError
 from ovid.normalize import RECIPES, normalize
 
-from .calibration import apply_calibration, calibrate_scores
+from .calibration import apply_calibration, calibrate_scores, p_machine_at
 from .params import CALIBRATIONS
 
 
@@ -187,10 +187,22 @@ class Detector(ClassifierMixin, BaseEstimator):
             return [None] * len(scores)
         return [bool(s >= cal["threshold"]) for s in np.asarray(scores, dtype=np.float64)]
 
-    def p_machine(self, scores) -> np.ndarray | None:
-        """Calibrated P(machine) per score (None: not calibrated)."""
+    def p_machine(self, scores, *, prior: float | None = None) -> np.ndarray | None:
+        """P(machine) per score if a share `prior` of the texts scored are machine-written; with
+        None, at `stated_prior()`, where it is at least 0.5 where the score reaches the threshold
+        and at most 0.5 where it does not (what `ovid score`, ovid.check and the service state).
+        None where the detector is not calibrated, or its calibration lacks its counts of human and
+        machine texts or does not rise with the score (detect/calibration.py)."""
         cal = self.calibration()
-        return None if not cal else apply_calibration(cal["calibration"], np.asarray(scores, dtype=np.float64))
+        stated = p_machine_at(cal, np.asarray(scores, dtype=np.float64), prior) if cal else None
+        return None if stated is None else stated[0]
+
+    def stated_prior(self) -> float | None:
+        """The share of machine-written texts at which the threshold is even odds: the prior
+        `p_machine` holds at by default (None where it states none)."""
+        cal = self.calibration()
+        stated = p_machine_at(cal, []) if cal else None
+        return None if stated is None else stated[1]
 
     def provenance(self) -> dict | None:
         """What the detector was trained on, as saved with it (None: not recorded)."""
@@ -286,9 +298,11 @@ class Detector(ClassifierMixin, BaseEstimator):
         return self._calibration()["threshold"]
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, 2): columns P(human), P(machine)."""
-        self._calibration()
-        p = self.p_machine(self.decision_function(texts))
+        """(n, 2): columns P(human), P(machine) for texts mixed as the calibration set was
+        (scikit-learn's meaning, what log-loss on such texts scores); `p_machine` states it at a
+        prior instead."""
+        cal = self._calibration()
+        p = apply_calibration(cal["calibration"], self.decision_function(texts))
         return np.stack([1.0 - p, p], axis=1)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:

@@ -15,12 +15,14 @@ import numpy as np
 
 from ovid.ray_tasks import actor_pool
 
+from .calibration import reported_p_machine
 from .persistence import resolve_detector
 
 
 class ScoreBatch:
-    """batch (a dict of columns) -> the batch plus `score`, and `p_machine` and `machine` (the
-    decision at the saved threshold) for a calibrated detector. The detector is resolved as
+    """batch (a dict of columns) -> the batch plus `score`, and for a calibrated detector
+    `p_machine` with the `prior` it holds at (as `ovid score` states them; NaN where the detector
+    states none) and `machine` (the decision at the saved threshold). The detector is resolved as
     `ovid score --detector` does (ovid:default, a registry name with `params`, a saved folder)."""
 
     def __init__(self, detector: str = "ovid:default", params: dict[str, Any] | None = None,
@@ -33,10 +35,13 @@ class ScoreBatch:
         scores = np.asarray(self.detector.decision_function(texts), dtype=np.float64)
         out = dict(batch)
         out["score"] = scores
-        probs = self.detector.p_machine(scores)
-        if probs is not None:
-            out["p_machine"] = probs
-            out["machine"] = np.array(self.detector.decisions(scores), dtype=np.int64)
+        cal = self.detector.calibration()
+        if cal:
+            flags = self.detector.decisions(scores)
+            # NaN, not None, where none is stated: the columns stay float in every batch
+            stated = np.array(reported_p_machine(cal, scores, flags), dtype=np.float64).reshape(-1, 2)
+            out["p_machine"], out["prior"] = stated[:, 0], stated[:, 1]
+            out["machine"] = np.array(flags, dtype=np.int64)
         return out
 
 

@@ -14,6 +14,7 @@ from ovid.metrics import summary
 from ovid.normalize import TAMPERING_FLAG, normalize
 from ovid.watermark.config import TEST
 
+from .calibration import reported_p_machine
 from .persistence import SHIPPED_PREFIX
 
 
@@ -95,8 +96,9 @@ def check_summary(where: str, rows: list[dict], det, detector: str) -> str:
 
 def score_rows(det, records: list, progress: bool = False, segments: bool = False) -> list[dict]:
     """The output rows of `records` scored by `det`: id, source, score (and the test's own
-    fields), label, the calibrated decision, how much the defences had to repair, and with
-    `segments` the spans of each text (from the same forward pass, through the engine's cache)."""
+    fields), label, for a calibrated detector P(machine) at its stated prior (null where it states
+    none) and the decision, how much the defences had to repair, and with `segments` the spans of
+    each text (from the same forward pass, through the engine's cache)."""
     texts, ids = [r.text for r in records], [f"{r.source}:{r.id}" for r in records]
     if not texts:
         return []
@@ -107,10 +109,11 @@ def score_rows(det, records: list, progress: bool = False, segments: bool = Fals
     for row, r in zip(rows, records):
         if flags.get(r.source):  # e.g. texts of another tokenizer: no p-value, a flag instead
             row.update(p_value=None, watermark=flags[r.source])
-    probs = det.p_machine(scores)
-    if probs is not None:  # a calibrated detector also gives its decision
-        for row, p, m in zip(rows, probs, det.decisions(scores, details)):
-            row["p_machine"], row["machine"] = round(float(p), 6), int(m)
+    cal = det.calibration()
+    if cal:  # a calibrated detector also gives its decision
+        decided = det.decisions(scores, details)
+        for row, (p, prior), m in zip(rows, reported_p_machine(cal, scores, decided), decided):
+            row["p_machine"], row["prior"], row["machine"] = p, prior, int(m)
     # how much the defences had to repair: large for tampered text, whatever the detector says
     for row, r in zip(rows, records):
         row["tampering"] = round(normalize(r.text, "repair").change_ratio, 6)

@@ -13,9 +13,11 @@ before it as context, as the pass conditions on it). Then, in pure functions:
   each sentence's posterior P(machine) (forward-backward) and the most likely labelling
   (Viterbi), whose runs are the spans;
 - each span is scored again as a whole (the same features over all its tokens, its own logistic
-  model) and gets P(machine) and a verdict at the segment model's threshold, set so that at most
-  `target_fpr` of human texts have any span flagged. A span shorter than `min_sentences`
-  sentences or `min_tokens` tokens gets no verdict of its own.
+  model) and gets a verdict at the segment model's threshold, set so that at most `target_fpr` of
+  human texts have any span flagged, and P(machine) stated as a text's is (detect/calibration.py):
+  at the prior where that threshold is even odds, so at least 50% exactly when the span is flagged.
+  A span shorter than `min_sentences` sentences or `min_tokens` tokens gets no verdict of its own,
+  and so no P(machine).
 
 The fitted numbers live in a SegmentModel (JSON, shipped per language model)."""
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 from ovid.errors import OvidError
 from ovid.normalize import normalize
 
+from .calibration import even_odds, reported
 from .features import TokenStats
 
 SENTENCE_FEATURES = ("log_prob", "log_rank", "entropy", "discrepancy", "log_tokens")
@@ -250,20 +253,24 @@ def shipped_model(model: str) -> SegmentModel:
 @dataclass(frozen=True)
 class Span:
     """A run of sentences one author wrote, by the model's reading: character offsets in the
-    text as given, its sentence and token counts, its log-odds (score), P(machine) and verdict
-    ("machine", "human", or "too short" below the minimum length, which gets none)."""
+    text as given, its sentence and token counts, its log-odds (score) for balanced classes, its
+    verdict ("machine", "human", or "too short" below the minimum length, which gets none), and
+    P(machine) at `prior`, the share of machine text at which the span threshold is even odds
+    (both None for a span too short for a verdict)."""
     start: int
     end: int
     sentences: int
     tokens: int
     score: float
-    p_machine: float
+    p_machine: float | None
+    prior: float | None
     verdict: str
 
     def as_row(self) -> dict:
         """The span as a JSON row (`ovid score --segments`, the service)."""
+        p, prior = (None, None) if self.p_machine is None else reported(self.p_machine, self.prior)
         return {"start": self.start, "end": self.end, "sentences": self.sentences, "tokens": self.tokens,
-                "score": round(self.score, 6), "p_machine": round(self.p_machine, 6), "verdict": self.verdict}
+                "score": round(self.score, 6), "p_machine": p, "prior": prior, "verdict": self.verdict}
 
 
 @dataclass(frozen=True)
@@ -285,11 +292,13 @@ def segment(stats: TokenStats, sentences: Sentences, index: np.ndarray, m: Segme
         tokens = int(mask.sum())
         score = float(m.span.log_odds(group_features(stats, mask))[0])
         if b - a < m.min_sentences or tokens < m.min_tokens:
-            verdict = TOO_SHORT
+            verdict, p, prior = TOO_SHORT, None, None
         else:
             verdict = "machine" if score >= m.threshold else "human"
-        spans.append(Span(sentences.original[a][0], sentences.original[b - 1][1], b - a, tokens, score,
-                          float(1 / (1 + math.exp(-min(max(score, -50.0), 50.0)))), verdict))
+            (p,), prior = even_odds([score], m.threshold)  # the span model was fitted on balanced classes
+            p = float(p)
+        spans.append(Span(sentences.original[a][0], sentences.original[b - 1][1], b - a, tokens, score, p, prior,
+                          verdict))
     return Segmentation(spans, post.tolist(), list(sentences.original), [bool(x) for x in states])
 
 

@@ -4,15 +4,9 @@ P(machine) with the prior it is stated at, the score and threshold, the tokens s
 reasons to weigh the verdict less (too short, another language, tampered, truncated). The
 service's /v1/score answers with the same records (serve/service.py calls `check_with`).
 
-P(machine) depends on how common machine text is among the texts checked (the prior), which no
-detector knows. The calibration map gives P_c(s) for texts mixed as its calibration set was, a
-share c of them machine; Bayes (posterior odds = likelihood ratio x prior odds) moves it to any
-share q:  logit P_q(s) = logit P_c(s) - logit c + logit q.  The threshold t is the even-odds line
-at the share q* with logit q* = logit c - logit P_c(t), and there
-logit P_q*(s) = logit P_c(s) - logit P_c(t),  which is >= 0 exactly when s >= t (the map rises with
-the score). So `p_machine` is stated at `prior` = q*: at least 50% when the text is flagged, at
-most 50% when it is not, and a reader who expects machine text k times as often (in odds) multiplies
-its odds by k.
+`p_machine` is stated at `prior`, the share of machine-written texts at which the detector's
+threshold is even odds (the maths are in detect/calibration.py), so it is at least 50% exactly when
+the text is flagged; `ovid score`, the batch function and `Detector.p_machine` state it the same way.
 """
 from __future__ import annotations
 
@@ -26,6 +20,8 @@ from ovid.errors import OvidError
 from ovid.normalize import normalize
 
 from .base import Detector, PreparedTexts, check_texts
+from .calibration import reported_p_machine
+from .calibration import rises as rises  # the service's tests ask this module whether a map rises
 from .params import CheckSettings
 from .text_checks import cut_to_tokens, guess_language, text_warnings
 
@@ -43,7 +39,8 @@ class Check:
     """One text's answer. `verdict`: "machine" (flagged at `target_fpr`), "not-flagged", or None
     (the detector has no saved threshold, or the text could not be scored: `error`). `p_machine`
     holds only at `prior`, the share of machine-written texts at which the threshold is even odds
-    (module docstring); both are None where the calibration does not say its mix of texts.
+    (module docstring); both are None where the calibration does not say its mix of texts or its
+    P(machine) does not rise with the score.
     `human_percentile`: the share (0-100) of the human calibration texts scoring below this one."""
     score: float | None = None
     p_machine: float | None = None
@@ -119,22 +116,6 @@ def score_prepared(det: Detector, items: list[Prepared], raw: list[str], waterma
     return split(0, len(items)) if items else []
 
 
-def _logit(p: np.ndarray, floor: float) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64), floor, 1 - floor)
-    return np.log(p) - np.log1p(-p)
-
-
-def at_threshold_prior(p_cal: np.ndarray, p_cal_threshold: float, humans: int, machines: int,
-                       floor: float = 1e-12) -> tuple[np.ndarray, float]:
-    """(P(machine) per text, the prior it holds at) from the calibration map's P_c of each score
-    and of the threshold, and the calibration set's counts (module docstring: P_q*(s) with q* the
-    share of machine texts at which the threshold is even odds). `floor`: the least probability
-    the map tells from 0 (and 1 - floor from 1), so its logit stays finite."""
-    at = _logit(np.array([p_cal_threshold]), floor)[0]
-    prior = 1 / (1 + np.exp(at - np.log(machines / humans)))
-    return 1 / (1 + np.exp(at - _logit(p_cal, floor))), float(prior)
-
-
 def human_percentile(distributions: dict | None, score: float) -> float | None:
     """The share (0-100) of the human calibration texts scoring below `score`, read off the human
     histogram saved with the calibration (linear within a bin; the histogram's end bins hold the
@@ -143,32 +124,6 @@ def human_percentile(distributions: dict | None, score: float) -> float | None:
         return None
     below = np.concatenate([[0], np.cumsum(distributions["human"])])
     return round(float(100 * np.interp(score, distributions["edges"], below) / below[-1]), 3)
-
-
-def rises(calibration: dict) -> bool:
-    """Whether a calibration map's P(machine) rises with the score (a Platt curve fitted to a
-    detector that scores human texts higher falls)."""
-    if calibration.get("method") == "platt":
-        return calibration["coef"] > 0
-    return calibration.get("method") == "isotonic" and bool(np.all(np.diff(calibration["y"]) >= 0))
-
-
-def stated_p_machine(det: Detector, score: float, flagged: bool | None) -> tuple[float, float] | None:
-    """(P(machine), its prior) for one score, or None where the calibration lacks its counts of
-    human and machine texts or the number would contradict the verdict (a calibration map that
-    falls as the score rises, or a decision made on something other than the threshold)."""
-    cal = det.calibration() or {}
-    dist = cal.get("distributions") or {}
-    humans, machines = sum(dist.get("human", [])), sum(dist.get("machine", []))
-    if flagged is None or not (humans and machines) or not rises(cal["calibration"]):
-        return None
-    # an isotonic map is a step of frequencies that reaches 0 and 1: n texts tell no rarer than 1 in n
-    floor = 1 / (humans + machines + 2) if cal["calibration"].get("method") == "isotonic" else 1e-12
-    p_cal = det.p_machine([score, cal["threshold"]])
-    (p,), prior = at_threshold_prior(p_cal[:1], float(p_cal[1]), humans, machines, floor)
-    if (flagged and p < 0.5) or (not flagged and p > 0.5):
-        return None
-    return float(p), prior
 
 
 def verdict(det: Detector, score: float, item: Prepared, text: str, mark: dict | None,
@@ -196,9 +151,7 @@ def verdict(det: Detector, score: float, item: Prepared, text: str, mark: dict |
         if cal:
             out.threshold = cal["threshold"]
             out.human_percentile = human_percentile(cal.get("distributions"), score)
-            stated = stated_p_machine(det, score, flag)
-            if stated is not None:
-                out.p_machine, out.prior = round(stated[0], 6), float(f"{stated[1]:.6g}")
+            ((out.p_machine, out.prior),) = reported_p_machine(cal, [score], [flag])
     if mark is not None:
         alpha = mark.get("alpha", det.test_level())
         out.watermark = {**{k: mark.get(k) for k in ("p_value", "z", "watermark", "tokens_scored")}, "alpha": alpha,

@@ -1,5 +1,5 @@
 """The JSON bodies of the service, as typed models: FastAPI checks requests against them (a
-mistake is a 422 naming the field) and documents them at /docs."""
+mistake is a 422 naming the field) and documents them in /openapi.json (and at /docs with --docs)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -43,8 +43,12 @@ class SpanResult(BaseModel):
     end: int = Field(description="One past its last character.")
     sentences: int
     tokens: int
-    score: float = Field(description="The span's log-odds of being machine text.")
-    p_machine: float = Field(description="P(machine) of the span (its log-odds through the logistic function).")
+    score: float = Field(description="The span's log-odds of being machine text, for as much machine as human text.")
+    p_machine: float | None = Field(description="P(machine) of the span if a share `prior` of text is machine-written, "
+                                    "so >= 0.5 exactly when the span is flagged; null for a span too short for a "
+                                    "verdict.")
+    prior: float | None = Field(description="The share of machine-written text p_machine is stated at: the one at "
+                                "which the segment model's threshold is even odds. Null with p_machine.")
     verdict: Literal["machine", "human", "too short"] = Field(
         description="'machine' at the segment model's threshold; 'too short' for a span below the minimum "
                     "length, which gets no verdict of its own.")
@@ -67,7 +71,7 @@ class TextResult(BaseModel):
                                 "at which the threshold is even odds, so p_machine >= 0.5 exactly when the text is "
                                 "flagged. For a share q instead, multiply p_machine's odds by the odds of q over the "
                                 "odds of prior. Null (and p_machine null) where the calibration does not record its "
-                                "mix of human and machine texts.")
+                                "mix of human and machine texts or its P(machine) does not rise with the score.")
     verdict: Literal["machine", "not-flagged"] | None = Field(
         None, description="The decision at the detector's saved threshold; null without one.")
     threshold: float | None = None

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ovid.detect.calibration import apply_calibration, calibrate_scores
+from ovid.detect.calibration import apply_calibration, at_threshold_prior, calibrate_scores, p_machine_at
 from ovid.detect.params import CheckSettings
-from ovid.detect.verdicts import MACHINE, NOT_FLAGGED, Prepared, at_threshold_prior, human_percentile, verdict
+from ovid.detect.verdicts import MACHINE, NOT_FLAGGED, Prepared, human_percentile, verdict
+from ovid.errors import InputValueError
 
 SHIPPED = Path(__file__).resolve().parents[1] / "detect" / "shipped" / "default" / "config.json"
 GRID = np.linspace(-12, 15, 541)
@@ -39,13 +40,18 @@ def calibrated_rising(tiny_lm: str, folder: Path) -> str:
     return str(det.save(folder))
 
 
-def judged(cal: dict | None, score: float):
-    """verdict() on a bare detector that carries `cal`: the code path of ovid.check and the service."""
+def carrying(cal: dict | None):
+    """A bare detector that carries `cal` (it is never asked to score)."""
     from ovid import make_detector
 
     det = make_detector("tfidf")
     det.calibration_ = cal
-    return verdict(det, float(score), Prepared("x", 0.0, None, False, None), "x", None,
+    return det
+
+
+def judged(cal: dict | None, score: float):
+    """verdict() on a bare detector that carries `cal`: the code path of ovid.check and the service."""
+    return verdict(carrying(cal), float(score), Prepared("x", 0.0, None, False, None), "x", None,
                    CheckSettings(short_tokens=0, language=""))
 
 
@@ -98,6 +104,36 @@ def test_the_stated_p_machine_is_bayes_at_the_threshold_s_prior(name):
     np.testing.assert_allclose([judged(cal, s).p_machine for s in scores], p, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", list(CALIBRATIONS))
+def test_the_python_api_states_the_same_p_machine_and_moves_it_to_any_prior(name):
+    cal = CALIBRATIONS[name]
+    det, scores = carrying(cal), np.linspace(cal["threshold"] - 4, cal["threshold"] + 4, 33)
+    p, prior = det.p_machine(scores), det.stated_prior()
+    assert [(a.p_machine, a.prior) for a in map(judged, [cal] * len(scores), scores)] == \
+        [(round(float(x), 6), float(f"{prior:.6g}")) for x in p]
+    np.testing.assert_allclose(det.p_machine(scores, prior=prior), p, atol=1e-9)
+    if cal["calibration"]["method"] == "platt":  # Bayes from the calibration set's mix, by hand
+        for q in (0.001, 0.2, 0.9):
+            np.testing.assert_allclose(det.p_machine(scores, prior=q),
+                                       bayes(apply_calibration(cal["calibration"], scores), cal, q), rtol=1e-9)
+        dist = cal["distributions"]
+        mix = sum(dist["machine"]) / (sum(dist["machine"]) + sum(dist["human"]))  # the calibration set's own
+        p_cal, at = p_machine_at(cal, scores, prior=mix)
+        assert at == mix and np.allclose(p_cal, apply_calibration(cal["calibration"], scores), rtol=1e-9)
+    for bad in (0, 1, -0.5, float("nan"), "0.1"):
+        with pytest.raises(InputValueError, match="prior must be a share"):
+            det.p_machine(scores, prior=bad)
+
+
+def test_predict_proba_keeps_scikit_learn_s_meaning_the_calibration_set_s_mix(monkeypatch):
+    cal = CALIBRATIONS["platt"]
+    det, scores = carrying(cal), np.array([-3.0, cal["threshold"], 2.0])
+    monkeypatch.setattr(type(det), "decision_function", lambda self, texts: scores)
+    proba = det.predict_proba(["a", "b", "c"])
+    np.testing.assert_allclose(proba[:, 1], apply_calibration(cal["calibration"], scores))
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+
+
 def test_the_shipped_default_states_its_prior():
     a = judged(CALIBRATIONS["shipped default"], 3.6)  # where the old P(machine) read 98%, not flagged
     assert a.verdict == NOT_FLAGGED and a.p_machine < 0.5 and 1 / a.prior == pytest.approx(309, abs=1)
@@ -115,6 +151,9 @@ def test_without_a_rising_map_or_its_mix_no_p_machine_is_stated():
     assert a.verdict == MACHINE and a.p_machine is None and a.prior is None and a.human_percentile is None
     plain = judged(None, 3.0)
     assert plain.verdict is None and plain.p_machine is None and plain.prior is None
+    for cal in (falling, no_mix, None):  # the Python API says the same, at any prior
+        det = carrying(cal)
+        assert det.stated_prior() is None and det.p_machine([3.0]) is None and det.p_machine([3.0], prior=0.5) is None
 
 
 def test_the_human_percentile_is_read_off_the_saved_histogram():

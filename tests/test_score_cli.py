@@ -8,8 +8,9 @@ from ovid import make_detector
 from ovid.corpus import read_corpus
 from ovid.metrics import auroc
 
-from conftest import SHARED, needs_shared, needs_smollm2, write_jsonl
+from conftest import SERVE_HUMAN, SHARED, TRAIN_TEXT, needs_shared, needs_smollm2, write_jsonl
 from test_models import run_ovid
+from test_page_verdicts import calibrated_rising
 
 
 @pytest.fixture()
@@ -50,7 +51,8 @@ def test_score_cli_csv_and_unlabelled(tmp_path, tiny_lm):
 
 def test_score_cli_errors_are_one_line(tmp_path, tiny_lm, labelled):
     r = run_ovid("score", "--detector", "fastdetectgpt", str(labelled), "--out", str(tmp_path / "x.jsonl"))
-    assert r.returncode == 2 and r.stderr.strip() == "error: unknown detector 'fastdetectgpt'; did you mean fast-detectgpt?"
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: unknown detector 'fastdetectgpt'; did you mean fast-detectgpt?"
     r = run_ovid("score", "--detector", "tfidf", str(labelled), "--out", str(tmp_path / "x.jsonl"))
     assert r.returncode == 2 and "tfidf must be trained first" in r.stderr
     bad = write_jsonl(tmp_path / "e.jsonl", [{"id": "z", "text": "   "}])
@@ -88,16 +90,22 @@ def ovid_with_stdin(stdin: str, *args):
 
 def test_texts_piped_in_or_typed_get_a_verdict_row_each_on_stdout(served_detectors):
     import ovid
-    from conftest import SERVE_HUMAN
+    from ovid import load_detector
+    from ovid.detect.calibration import rises
 
     det = served_detectors["calibrated"]
-    r = ovid_with_stdin(SERVE_HUMAN[0] + "\n\n" + SERVE_HUMAN[1] + "\n", "score", "-", "--detector", det, "--no-progress")
+    r = ovid_with_stdin(SERVE_HUMAN[0] + "\n\n" + SERVE_HUMAN[1] + "\n", "score", "-", "--detector", det,
+                        "--no-progress")
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     expected = [c.to_dict() for c in ovid.check(SERVE_HUMAN[:2], detector=det)]
     assert [{k: v for k, v in row.items() if k not in ("id", "source")} for row in rows] == expected
     assert [row["id"] for row in rows] == ["0", "2"] and {row["source"] for row in rows} == {"<stdin>"}
-    assert all(row["verdict"] in ("machine", "not-flagged") and 0 <= row["p_machine"] <= 1 for row in rows)
+    assert all(row["verdict"] in ("machine", "not-flagged") for row in rows)
+    # the random tiny LM scores these human texts higher than its machine ones: a falling
+    # calibration, under which no P(machine) can side with the verdict, so none is stated
+    assert not rises(load_detector(det).calibration_["calibration"])
+    assert all(row["p_machine"] is None and row["prior"] is None for row in rows)
     assert r.stderr.strip().startswith("standard output: 2 texts checked with fast-detectgpt")
     jsonl = ovid_with_stdin(json.dumps({"id": "essay-7", "text": SERVE_HUMAN[0]}) + "\n", "score", "-",
                             "--detector", det, "--no-progress")
@@ -106,6 +114,32 @@ def test_texts_piped_in_or_typed_get_a_verdict_row_each_on_stdout(served_detecto
                             "--no-progress")
     assert typed.returncode == 0, typed.stderr
     assert [json.loads(line)["score"] for line in typed.stdout.splitlines()] == [row["score"] for row in rows]
+
+
+def test_corpus_rows_state_p_machine_at_the_threshold_s_prior_as_ovid_check_does(tmp_path, tiny_lm):
+    import ovid
+    from ovid import load_detector
+
+    folder = calibrated_rising(tiny_lm, tmp_path / "rising")
+    det = load_detector(folder)
+    texts = TRAIN_TEXT[:5] + SERVE_HUMAN
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": t} for i, t in enumerate(texts)])
+    for name in ("s.jsonl", "s.csv"):
+        r = run_ovid("score", str(src), "--detector", folder, "--out", str(tmp_path / name), "--no-progress")
+        assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    table = list(csv.DictReader(open(tmp_path / "s.csv")))
+    assert {row["machine"] for row in rows} == {0, 1}  # both sides of the threshold
+    prior = det.stated_prior()
+    assert 0 < prior < 0.5 and {row["prior"] for row in rows} == {float(f"{prior:.6g}")}
+    np.testing.assert_allclose([row["p_machine"] for row in rows], det.p_machine([row["score"] for row in rows]),
+                               atol=1e-6)
+    for row, cell, checked in zip(rows, table, ovid.check(texts, detector=det)):
+        assert bool(row["machine"]) == (checked.verdict == "machine")
+        assert row["p_machine"] >= 0.5 if row["machine"] else row["p_machine"] <= 0.5
+        assert row["p_machine"] == pytest.approx(checked.p_machine, abs=1e-5) and row["prior"] == checked.prior
+        assert float(cell["p_machine"]) == row["p_machine"] and float(cell["prior"]) == row["prior"]
+        assert int(cell["machine"]) == row["machine"]
 
 
 def test_a_corpus_without_out_goes_to_stdout_as_the_file_would(tmp_path, tiny_lm):

@@ -94,7 +94,26 @@ def test_a_machine_middle_becomes_its_own_span_with_offsets_in_the_typed_text():
     assert [sp.verdict for sp in seg.spans] == ["human", "machine", sg.TOO_SHORT]
     machine = seg.spans[1]
     assert machine.score == pytest.approx(2 * (-1.0 + 3)) and machine.p_machine == pytest.approx(1 / (1 + math.exp(-4)))
+    assert machine.prior == 0.5  # a threshold of 0 log-odds is even odds at the span model's balanced classes
+    assert seg.spans[0].p_machine < 0.5 and seg.spans[2].p_machine is None and seg.spans[2].prior is None
+    assert seg.spans[2].as_row()["p_machine"] is None
     assert np.argmax(seg.sentence_p_machine) in (2, 3, 4) and seg.sentence_p_machine[0] < 0.5
+
+
+@pytest.mark.parametrize("threshold", [-2.0, 1.5, 7.0])
+def test_a_span_s_p_machine_is_stated_at_the_prior_where_its_threshold_is_even_odds(threshold):
+    text = "Human one here. Human two here. Machine one. Machine two. Machine three. Human again here."
+    s, index = sg.split_sentences(text), np.repeat(np.arange(6), 3)
+    for machine_lp in np.linspace(-5.0, 1.0, 25):
+        seg = sg.segment(stats_for([-6.0] * 6 + [machine_lp] * 9 + [-6.0] * 3), s, index,
+                         model(threshold=threshold, min_sentences=1, min_tokens=1))
+        for sp in seg.spans:
+            logit_prior = math.log(sp.prior / (1 - sp.prior))
+            assert logit_prior == pytest.approx(-threshold)  # Bayes from balanced classes to the prior
+            assert math.log(sp.p_machine / (1 - sp.p_machine)) == pytest.approx(sp.score + logit_prior)
+            assert (sp.p_machine >= 0.5) == (sp.verdict == "machine")
+            row = sp.as_row()
+            assert row["p_machine"] == round(sp.p_machine, 6) and row["prior"] == pytest.approx(sp.prior, rel=1e-5)
 
 
 def test_an_all_human_text_is_one_span():
@@ -155,6 +174,7 @@ def test_score_files_write_each_texts_spans(tiny_lm, monkeypatch, tmp_path):
     for row, spans in zip(rows, expected):
         assert [(s["start"], s["end"], s["verdict"]) for s in row["segments"]] == \
             [(sp.start, sp.end, "machine") for sp in spans]  # every span clears a threshold of -1e9
+        assert all(s["p_machine"] >= 0.5 and s["prior"] is not None for s in row["segments"])
     import pandas as pd
 
     csv = pd.read_csv(tmp_path / "s.csv")
@@ -176,7 +196,7 @@ def test_a_mixture_knows_each_sentences_author_and_how_far_a_boundary_is():
 
 def fake_segmentation(labels_found, states, flagged):
     ranges = [(10 * i, 10 * i + 9) for i in range(len(states))]
-    span = sg.Span(0, 9, 2, 50, 1.0, 0.7, "machine" if flagged else "human")
+    span = sg.Span(0, 9, 2, 50, 1.0, 0.7 if flagged else 0.3, 0.5, "machine" if flagged else "human")
     return sg.Segmentation([span], [float(p) for p in labels_found], ranges, [bool(s) for s in states])
 
 

@@ -51,6 +51,11 @@ def test_every_detector_fits_in_a_pipeline_and_cross_validates(detector):
     pipe.fit(TEXTS, LABELS)
     assert set(pipe.predict(TEXTS)) <= {0, 1} and pipe.predict_proba(TEXTS).shape == (48, 2)
     assert pipe.decision_function(TEXTS).shape == (48,)
+    p = detector.p_machine(pipe.decision_function(TEXTS))  # stated at the threshold's prior: sides with predict
+    assert (p is None) == (detector.stated_prior() is None)
+    if p is not None:  # even odds at a score a rounding step off the threshold can go either way
+        flagged = pipe.predict(TEXTS) == 1
+        assert (p[flagged] >= 0.5).all() and (p[~flagged] <= 0.5).all()
     folds = StratifiedKFold(n_splits=2, shuffle=True, random_state=0)
     auc = cross_val_score(detector, TEXTS, LABELS, cv=folds, scoring="roc_auc", error_score="raise")
     acc = cross_val_score(detector, TEXTS, LABELS, cv=folds, error_score="raise")  # the estimator's own score
