@@ -21,7 +21,6 @@ from ovid.normalize import normalize
 
 from .base import Detector, PreparedTexts, check_texts
 from .calibration import reported_p_machine
-from .calibration import rises as rises  # the service's tests ask this module whether a map rises
 from .params import CheckSettings
 from .text_checks import cut_to_tokens, guess_language, text_warnings
 

@@ -9,18 +9,17 @@ import time
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from test_page_verdicts import bayes, calibrated_rising
 
 from ovid import load_detector
-from ovid.detect.calibration import apply_calibration
+from ovid.detect.calibration import apply_calibration, rises
 from ovid.detect.features import gltr_buckets
 from ovid.detect.text_checks import cut_to_tokens, token_segments
-from ovid.detect.verdicts import rises
 from ovid.normalize import normalize
 from ovid.serve import ServeConfig, Service, create_app
 from ovid.serve.batcher import MicroBatcher
 
 from conftest import SERVE_HUMAN, TRAIN_TEXT
+from test_page_verdicts import bayes, calibrated_rising
 
 LONG = " ".join(SERVE_HUMAN * 3)  # 746 tiny-LM tokens: past the short-text warning (short_tokens=100)
 

@@ -13,12 +13,12 @@ import threading
 import time
 
 import pytest
-from test_page_verdicts import calibrated_rising
 
 from ovid.normalize import normalize
 from ovid.serve import ServeConfig, Service, create_app
 
 from conftest import SERVE_HUMAN, TRAIN_TEXT
+from test_page_verdicts import calibrated_rising
 
 CHROMIUM = os.environ.get("OVID_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
