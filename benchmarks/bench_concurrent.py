@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import describe  # noqa: E402
-
 from ovid.corpus import read_corpus  # noqa: E402
 from ovid.hardware import cores, cpu_flags  # noqa: E402
+
+from _machine import cpu_kind, describe  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fastdetectgpt" / "xsum_gpt2-xl.raw_data.json"
 
@@ -75,7 +75,10 @@ def main() -> None:
     result = {"machine": describe(), "flags": {f: f in flags for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16")},
               "texts_per_job": args.texts,
               **{k: round(statistics.median(x[k] for x in rounds), 3) for k in rounds[0]},
-              "rounds": [{k: round(v, 3) for k, v in x.items()} for x in rounds]}
+              "rounds": [{k: round(v, 3) for k, v in x.items()} for x in rounds],
+              "command": "python benchmarks/bench_concurrent.py " + " ".join(sys.argv[1:])}
+    out = Path(__file__).resolve().parent / f"concurrent_{cpu_kind()}.json"  # one file per CPU kind
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result))
 
 

@@ -33,7 +33,7 @@ from ovid.corpus import read_corpus  # noqa: E402
 from ovid.detect.engine import EngineConfig, ScoringEngine  # noqa: E402
 from ovid.hardware import bf16_fast, cpu_flags  # noqa: E402
 
-from _machine import describe  # noqa: E402
+from _machine import cpu_kind, describe  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fastdetectgpt" / "xsum_gpt2-xl.raw_data.json"
 HIDDEN, MLP, TILE, ROWS = 576, 1536, 8192, 1024
@@ -122,11 +122,6 @@ def default_detector(texts: list[str], dtype: str) -> float:
     return sum(len(s) for s in det.engines()[0].token_stats(det.prepare(texts))) / dt
 
 
-def cpu_kind(flags: set[str]) -> str:
-    return "amx" if "amx_bf16" in flags else "avx512-bf16" if "avx512_bf16" in flags else \
-        "avx512" if "avx512f" in flags else "avx2"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
@@ -161,7 +156,7 @@ def main() -> None:
                                        "share_of_limit": med(lambda x, d=d: x["default"][d]["share"])}
                                    for d in rounds[0]["default"]},
               "rounds": rounds, "command": "python benchmarks/bench_limits.py " + " ".join(sys.argv[1:])}
-    out = Path(__file__).resolve().parent / f"limits_{cpu_kind(flags)}.json"
+    out = Path(__file__).resolve().parent / f"limits_{cpu_kind()}.json"
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result))
 
