@@ -411,8 +411,9 @@ def model_card(s: dict) -> str:
         "# `ovid:default`: model card", "",
         "What `ovid score FILE` uses without `--detector`, and `load_detector(\"ovid:default\")`.", "",
         "## What it is",
-        f"- A logistic regression (C={s['candidate']['C']:g}) over one forward pass of {s['model']} (float32, pinned: "
-        "the threshold holds for the features it was set on, and float32 runs natively on every CPU): the ten "
+        f"- A logistic regression (C={s['candidate']['C']:g}) over one forward pass of {s['model']} ("
+        "trained on float32 features; scored in bfloat16 where the CPU or GPU runs it natively, float32 elsewhere, "
+        "once benchmarks/bench_default_dtypes.py shows the threshold transfers): the ten "
         "per-text statistics (GLTR rank-bucket shares, likelihood, log-rank, entropy, LRR, Fast-DetectGPT, "
         "Binoculars-style ratio), the quantiles and spread of the per-token series, and the hidden states of "
         f"layer(s) {s['pool_layers']} averaged over the text's tokens. One pass gives all of them.",
@@ -457,7 +458,8 @@ def model_card(s: dict) -> str:
 def save(best: Candidate, model, calibration: dict, summary: dict) -> None:
     from ovid import make_detector
 
-    det = make_detector("ensemble", models=[MODEL], dtype=detector_features.DTYPE, features=best.features,
+    # scored in "auto": bf16 where native; bench_default_dtypes.py checks its verdicts against float32's
+    det = make_detector("ensemble", models=[MODEL], dtype="auto", features=best.features,
                         pool_layers=best.pool_layers, learner=best.learner, C=best.C, normalize=DEFAULT_RECIPE)
     det.model_ = model
     det.calibration_ = calibration
