@@ -10,8 +10,8 @@ Only the decoder blocks' Linear layers are quantized; the output layer stays flo
 statistics read its weight in vocabulary tiles, detect/tiled_stats.py). Whether the quantized
 body still gives the model's statistics is checked once per model version against float32 on a
 bundled human text, and a model that fails is used in float32 with a note on stderr. The small
-models ovid ships for fail: their activations carry outlier channels (up to 50-90x the median)
-that one scale per tensor cannot hold, so SmolLM2-135M's token log-probabilities stray by 1.73
+models ovid ships for fail: their activations carry outlier channels (a few channels many times
+larger than the rest) that one scale per tensor cannot hold, so SmolLM2-135M's token log-probabilities stray by 1.73
 nats and Gemma 3 270M's by 1.17, against 0.04 for bfloat16 (SmoothQuant-style rescaling: 1.24
 and 0.83). That is why `auto` does not choose int8: on these models it would cost a check and
 then run float32 anyway.
