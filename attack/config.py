@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ovid.settings import check_settings, dtype_check, seed_range, setting
+from ovid.settings import check_settings, seed_range, setting, training_dtype_check
 from ovid.textio import DEFAULT_ENCODING, check_encoding
 
 
@@ -26,7 +26,7 @@ class AttackConfig:
     attack_model: str = setting("smollm2-135m", "LM of misspelling's ranking, synonym and paraphrase: a causal "
                                 "instruct LM (offline), or a masked LM (bert-base-cased) for synonyms and a "
                                 "DIPPER paraphraser from the Hub.")
-    dtype: str = setting("auto", "Weights of the attack model.", check=dtype_check)
+    dtype: str = setting("auto", "Weights of the attack model.", check=training_dtype_check)
     encoding: str = setting(DEFAULT_ENCODING, "Text encoding of the corpus (decoded strictly).")
 
     def __post_init__(self) -> None:

@@ -5,8 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from ovid.settings import (MAX_NEW_TOKENS, MAX_SAMPLES, SettingError, at_least, check_settings, dtype_check, fraction,
-                           one_of, positive, seed_range, setting)
+from ovid.settings import (
+    MAX_NEW_TOKENS,
+    MAX_SAMPLES,
+    SettingError,
+    at_least,
+    check_settings,
+    fraction,
+    one_of,
+    positive,
+    seed_range,
+    setting,
+    training_dtype_check,
+)
 from ovid.watermark.config import WatermarkConfig
 
 Strategy = Literal["pure", "top-k", "top-p", "temperature"]
@@ -75,7 +86,7 @@ class SampleSettings:
     prompt_tokens: int = setting(30, "Prompt length in tokens (DetectGPT and Fast-DetectGPT use 30).",
                                  check=at_least(1))
     dtype: str = setting("auto", "auto (bfloat16 where the CPU/GPU runs it natively, else float32), "
-                         "float32 or bfloat16.", check=dtype_check)
+                         "float32 or bfloat16.", check=training_dtype_check)
 
     def __post_init__(self) -> None:
         check_settings(self)

@@ -82,7 +82,6 @@ def resolve_dtype(dtype: str) -> str:
     return ("bfloat16" if bf16_fast() else "float32") if dtype == "auto" else dtype
 
 
-
 THREADS_ENV = "OVID_THREADS"  # a fixed thread count; OMP_NUM_THREADS is honoured as well
 _threads_given: int | None = None  # --threads
 

@@ -377,50 +377,72 @@ PROBE_TOKENS = 256  # of the first bundled human text: enough tokens for a rank 
 
 
 def _int8_causal_lm(name: str):
-    """The int8 model, after its token log-probabilities on a bundled human text were checked
-    against float32's (once per model version: the answer is kept in ovid's cache); the float32
-    model where the check fails."""
+    """The int8 model where `int8_usable(name)`, else the float32 one."""
+    model = fresh_causal_lm(name, "float32")
+    return quantize_body(model) if int8_usable(name) else model
+
+
+def _int8_check_file(name: str) -> Path | None:
+    """Where a packaged model's int8 figures are kept: by package, torch version and whether the
+    CPU has VNNI (torch picks other int8 kernels with it)."""
+    import torch
+
+    from .hardware import cpu_flags
+
+    vnni = "vnni" if {"avx512_vnni", "avx_vnni", "amx_int8"} & cpu_flags() else "novnni"
+    return _dense_cache(resolve(name), f"int8-check-torch{torch.__version__}-{vnni}.json")
+
+
+@functools.lru_cache(maxsize=8)
+def int8_usable(name: str) -> bool:
+    """Whether `name` may be scored in int8: on a CPU, with Linear layers in its body, and with
+    its token log-probabilities on a bundled human text close to float32's (ovid/quantize.py).
+    Checked once per process, and for a packaged model once per version (the figures are kept in
+    ovid's cache). Where not, a note on stderr says why it runs float32."""
     import sys
 
     import torch
 
-    model = fresh_causal_lm(name, "float32")
-    if device() != "cpu":  # fbgemm's kernels are CPU kernels
-        return model
-    verdict_file = _dense_cache(resolve(name), f"int8-check-torch{torch.__version__}.json")
+    def refuse(why: str) -> bool:
+        print(f"ovid: {name} cannot run in int8 ({why}); scoring in float32", file=sys.stderr)
+        return False
+
+    if device() != "cpu":
+        return refuse("its int8 kernels are CPU kernels; use dtype auto on a GPU")
+    check_file = _int8_check_file(name)
     stats = None
-    if verdict_file is not None and verdict_file.exists():
-        with contextlib.suppress(ValueError, OSError):
-            stats = json.loads(verdict_file.read_text(encoding="utf-8"))
+    if check_file is not None and check_file.exists():
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            stats = json.loads(check_file.read_text(encoding="utf-8"))
+            stats = stats if {"mean_abs_diff", "correlation"} <= set(stats) else None
     if stats is None:
-        tok = load_tokenizer(name)
+        model = _shared_causal_lm(name, "float32")[0]  # the model float32 scoring would share
+        if not any(isinstance(m, torch.nn.Linear) for m in model.base_model.modules()):
+            return refuse("its body has no Linear layers to quantize")
         text = json.loads((Path(__file__).parent / "data" / "human_demo.jsonl").read_text(encoding="utf-8")
                           .splitlines()[0])["text"]
-        ids = torch.tensor([tok(text).input_ids[:PROBE_TOKENS]])
-        reference = token_logprobs(model, ids)
-        quantize_body(model)
-        if getattr(model, "ovid_dtype", None) != "int8":  # nothing to quantize (GPT-2's Conv1D layers)
-            return model
-        stats = agreement_of(reference, token_logprobs(model, ids))
-        if verdict_file is not None:
+        ids = torch.tensor([load_tokenizer(name)(text).input_ids[:PROBE_TOKENS]])
+        stats = agreement_of(token_logprobs(model, ids), token_logprobs(quantize_body(copy.deepcopy(model)), ids))
+        if check_file is not None:
             with contextlib.suppress(OSError):  # a cache that cannot be written only costs the check again
                 from .atomic import write_json
 
-                verdict_file.parent.mkdir(parents=True, exist_ok=True)
-                write_json(verdict_file, stats)
-        if agrees_with(stats):
-            return model
-    elif agrees_with(stats):
-        return quantize_body(model)
-    print(f"ovid: {name} in int8 strays from float32 (mean |d log p| {stats['mean_abs_diff']:.3f} nats, "
-          f"rank correlation {stats['correlation']:.3f}); scoring in float32", file=sys.stderr)
-    return fresh_causal_lm(name, "float32") if getattr(model, "ovid_dtype", None) == "int8" else model
+                check_file.parent.mkdir(parents=True, exist_ok=True)
+                write_json(check_file, stats)
+    if agrees_with(stats):
+        return True
+    return refuse(f"its token log-probabilities stray from float32's by {stats['mean_abs_diff']:.3f} nats, "
+                  f"rank correlation {stats['correlation']:.3f}")
 
 
 def load_causal_lm(name: str, dtype: str = "auto"):
     """(model, tokenizer) for a causal LM, in eval mode, loaded once per process per dtype and
-    shared: callers must not change it."""
-    return _shared_causal_lm(name, resolve_dtype(dtype))
+    shared: callers must not change it. int8 where the model may not run in it (`int8_usable`) is
+    the float32 model, shared with float32's callers."""
+    dtype = resolve_dtype(dtype)
+    if is_quantized(dtype) and not int8_usable(name):
+        dtype = "float32"
+    return _shared_causal_lm(name, dtype)
 
 
 @functools.lru_cache(maxsize=4)

@@ -2,6 +2,8 @@
 whose int8 statistics stray from float32's is scored in float32 with a note."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -60,6 +62,7 @@ def _engine(model: str) -> ScoringEngine:
     from ovid import models
 
     models._shared_causal_lm.cache_clear()  # each test decides the check's outcome afresh
+    models.int8_usable.cache_clear()
     return ScoringEngine(EngineConfig(model=model, dtype="int8"))
 
 
@@ -81,7 +84,8 @@ def test_int8_engine_falls_back_to_float32_with_a_note(tiny_llama, monkeypatch, 
     engine = _engine(tiny_llama)
     assert engine.config.dtype == "float32" and not hasattr(engine.model, "ovid_dtype")
     err = capsys.readouterr().err
-    assert "in int8 strays from float32" in err and "scoring in float32" in err
+    assert "cannot run in int8 (its token log-probabilities stray from float32's" in err
+    assert "scoring in float32" in err
     reference = ScoringEngine(EngineConfig(model=tiny_llama, dtype="float32"))
     for q, f in zip(engine.token_stats(TEXTS), reference.token_stats(TEXTS)):
         assert np.allclose(q.log_prob, f.log_prob, atol=1e-5)
@@ -92,3 +96,36 @@ def test_int8_is_a_scoring_dtype_only():
 
     with pytest.raises(SettingError, match="dtype"):
         TrainConfig(dtype="int8")
+
+
+def test_the_check_s_figures_are_kept_and_a_damaged_file_is_ignored(tiny_llama, monkeypatch, tmp_path, capsys):
+    from ovid import models
+
+    kept = tmp_path / "int8-check.json"
+    monkeypatch.setattr(models, "_int8_check_file", lambda name: kept)
+    monkeypatch.setattr(quantize, "MAX_MEAN_LOGPROB_DIFF", float("inf"))
+    monkeypatch.setattr(quantize, "MIN_LOGPROB_CORRELATION", -1.0)
+    assert _engine(tiny_llama).config.dtype == "int8"
+    figures = json.loads(kept.read_text())
+    assert set(figures) == {"mean_abs_diff", "correlation"} and figures["mean_abs_diff"] > 0
+    kept.write_text(json.dumps({"mean_abs_diff": 9.25, "correlation": 0.5}))  # read, not measured again
+    monkeypatch.setattr(quantize, "MAX_MEAN_LOGPROB_DIFF", 1.0)
+    engine = _engine(tiny_llama)
+    assert engine.config.dtype == "float32" and "9.250 nats" in capsys.readouterr().err
+    kept.write_text('{"mean_abs_diff": 0.01}')  # damaged: measured again, and kept whole
+    _engine(tiny_llama)
+    assert set(json.loads(kept.read_text())) == {"mean_abs_diff", "correlation"}
+
+
+def test_a_failed_int8_shares_the_float32_model(tiny_llama, monkeypatch):
+    from ovid import models
+
+    monkeypatch.setattr(quantize, "MAX_MEAN_LOGPROB_DIFF", -1.0)
+    _engine(tiny_llama)
+    assert models.load_causal_lm(tiny_llama, "int8")[0] is models.load_causal_lm(tiny_llama, "float32")[0]
+
+
+def test_gpt2_conv1d_bodies_run_float32_with_a_note(tiny_lm, capsys):
+    engine = _engine(tiny_lm)
+    assert engine.config.dtype == "float32"
+    assert "no Linear layers to quantize" in capsys.readouterr().err
