@@ -118,11 +118,19 @@ def score_prepared(det: Detector, items: list[Prepared], raw: list[str], waterma
 def human_percentile(distributions: dict | None, score: float) -> float | None:
     """The share (0-100) of the human calibration texts scoring below `score`, read off the human
     histogram saved with the calibration (linear within a bin; the histogram's end bins hold the
-    few scores past its edges). None without the histogram."""
+    few scores past its edges, so a score beyond an end bin that holds human texts is placed half a
+    text inside, never above or below all of them). None without the histogram."""
     if not distributions or not sum(distributions["human"]):
         return None
     below = np.concatenate([[0], np.cumsum(distributions["human"])])
-    return round(float(100 * np.interp(score, distributions["edges"], below) / below[-1]), 3)
+    human, edges = distributions["human"], distributions["edges"]
+    share = 100 * np.interp(score, edges, below) / below[-1]
+    half_text = 50 / below[-1]
+    if score > edges[-1] and human[-1]:  # its end bin may hold human scores as high as this one
+        share = 100 - half_text
+    elif score < edges[0] and human[0]:
+        share = half_text
+    return round(float(share), 3)
 
 
 def verdict(det: Detector, score: float, item: Prepared, text: str, mark: dict | None,

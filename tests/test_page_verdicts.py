@@ -158,13 +158,17 @@ def test_without_a_rising_map_or_its_mix_no_p_machine_is_stated():
 
 def test_the_human_percentile_is_read_off_the_saved_histogram():
     dist = {"edges": [0.0, 1.0, 2.0, 3.0], "human": [2, 0, 6], "machine": [0, 1, 1]}
-    assert human_percentile(dist, -5) == 0 and human_percentile(dist, 9) == 100
+    # past the edges: half a text inside (6.25 of 8 texts), since the end bins hold the clipped scores
+    assert human_percentile(dist, -5) == 6.25 and human_percentile(dist, 9) == 93.75
     assert human_percentile(dist, 1.0) == 25 and human_percentile(dist, 1.7) == 25  # an empty bin: flat
     assert human_percentile(dist, 2.5) == 62.5  # halfway through a bin of six
     assert human_percentile(None, 1.0) is None and human_percentile({**dist, "human": [0, 0, 0]}, 1.0) is None
     cal = CALIBRATIONS["platt"]
     values = [judged(cal, s).human_percentile for s in GRID]
-    assert values == sorted(values) and values[0] == 0 and values[-1] == 100
+    counts = cal["distributions"]["human"]
+    low, high = round(50 / sum(counts), 3), round(100 - 50 / sum(counts), 3)
+    assert values == sorted(values)
+    assert values[0] == (low if counts[0] else 0) and values[-1] == (high if counts[-1] else 100)
     scores, labels = synthetic_scores()
     human, edges = scores[labels == 0], np.array(cal["distributions"]["edges"])
     for s in np.linspace(edges[1], edges[-2], 57):  # inside the histogram: off by at most the score's bin
