@@ -15,23 +15,15 @@ import pandas as pd
 from ovid.attack import ATTACKS, attack_texts
 from ovid.attack.lm import AttackLM
 from ovid.log import logger
-from ovid.metrics import auroc_of, clopper_pearson, threshold_at_fpr
+from ovid.metrics import auroc_of, threshold_at_fpr
 
 from ..schema import TABLES
 from .config import StudyConfig
 from .corpora import Corpus, Split
 from .detectors import score
+from .statistics import exact_rate
 
 say = logger("ovid report")
-
-
-def exact_rate(name: str, hits) -> dict[str, float]:
-    """{name: the share of True in `hits`, name_lo, name_hi: its exact (Clopper-Pearson) 95%
-    interval}; all NaN for no texts."""
-    hits = np.asarray(hits, dtype=bool)
-    k, n = int(hits.sum()), len(hits)
-    lo, hi = clopper_pearson(k, n)
-    return {name: k / n if n else float("nan"), f"{name}_lo": lo, f"{name}_hi": hi}
 
 
 @contextmanager

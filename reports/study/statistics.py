@@ -56,3 +56,12 @@ def roc_points(human: np.ndarray, machine: np.ndarray) -> tuple[np.ndarray, np.n
     labels = np.r_[np.zeros(len(human)), np.ones(len(machine))]
     fpr, tpr, _ = roc_curve(labels, np.r_[human, machine])
     return fpr, tpr
+
+
+def exact_rate(name: str, hits) -> dict[str, float]:
+    """{name: the share of True in `hits`, name_lo, name_hi: its exact (Clopper-Pearson) 95%
+    interval}; all NaN for no texts."""
+    hits = np.asarray(hits, dtype=bool)
+    k, n = int(hits.sum()), len(hits)
+    lo, hi = clopper_pearson(k, n)
+    return {name: k / n if n else float("nan"), f"{name}_lo": lo, f"{name}_hi": hi}

@@ -28,7 +28,7 @@ from ovid.models import load_tokenizer
 from ..schema import TABLES
 from .config import StudyConfig, WatermarkSection
 from .corpora import Split, prompt_file
-from .robustness import exact_rate
+from .statistics import exact_rate
 
 say = logger("ovid report")
 PLAIN = "none"  # the scheme column of the plain samples
