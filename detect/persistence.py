@@ -312,6 +312,9 @@ def shape_problem(obj) -> str | None:
 
 
 RUNTIME_PARAMS = ("cache_dir", "token_budget")  # may differ from what a saved detector was saved with
+# the dtypes a detector saved with dtype "auto" may be told to run in instead (float32 for scores that
+# repeat exactly on every machine): auto itself picks between them
+AUTO_CHOICES = ("auto", "float32", "fp32", "bfloat16", "bf16")
 
 
 def resolve_detector(detector: str, params: dict):
@@ -323,11 +326,16 @@ def resolve_detector(detector: str, params: dict):
         raise OvidError("--detector is empty; give a registry name or a saved detector folder")
     if Path(detector).is_dir() or detector.startswith(SHIPPED_PREFIX):
         det = load_detector(detector)
-        fixed = sorted(set(params) - set(RUNTIME_PARAMS))
+        runtime = RUNTIME_PARAMS
+        if det.get_params(deep=False).get("dtype") == "auto" and params.get("dtype") in AUTO_CHOICES:
+            runtime += ("dtype",)  # saved to run in whichever of these the machine runs best: each was checked
+        fixed = sorted(set(params) - set(runtime))
         if fixed:
             hint = "; name one, e.g. --detector fast-detectgpt" if detector.startswith(SHIPPED_PREFIX) else ""
+            may = "--cache-dir, --token-budget and --dtype auto|float32|bfloat16" if "dtype" in runtime or \
+                det.get_params(deep=False).get("dtype") == "auto" else "--cache-dir and --token-budget"
             raise OvidError(f"--{fixed[0].replace('_', '-')} does not apply to a saved detector ({detector} keeps "
-                            f"the settings it was trained with; only --cache-dir and --token-budget change{hint})")
+                            f"the settings it was trained with; only {may} change{hint})")
         known = det.get_params(deep=False)
         det.set_params(**{k: v for k, v in params.items() if k in known})
         return det.check_params()

@@ -218,8 +218,12 @@ CLI = [
     ("score-max-length-0", "score {u}/good.jsonl --detector fast-detectgpt --max-length 0 --out {o}/s.jsonl", 2, "--max-length must be >= 3, got 0"),
     ("score-max-length-neg", "score {u}/good.jsonl --detector fast-detectgpt --max-length -5 --out {o}/s.jsonl", 2, "--max-length must be >= 3"),
     ("score-budget-0", "score {u}/good.jsonl --token-budget 0 --out {o}/s.jsonl", 2, "--token-budget must be >= 1"),
-    ("score-default-dtype", "score {u}/good.jsonl --dtype float32 --out {o}/s.jsonl", 2,
-     "--dtype does not apply to a saved detector (ovid:default keeps the settings it was trained with"),
+    ("score-default-dtype", "score {u}/good.jsonl --dtype int8 --out {o}/s.jsonl", 2,
+     "--dtype does not apply to a saved detector (ovid:default keeps the settings it was trained with; only "
+     "--cache-dir, --token-budget and --dtype auto|float32|bfloat16 change"),
+    ("score-pinned-dtype", "score {u}/good.jsonl --detector ovid:default-v1 --dtype float32 --out {o}/s.jsonl", 2,
+     "--dtype does not apply to a saved detector (ovid:default-v1 keeps the settings it was trained with; only "
+     "--cache-dir and --token-budget change"),
     ("score-unknown-shipped", "score {u}/good.jsonl --detector ovid:nope --out {o}/s.jsonl", 2,
      "ovid:nope: no such shipped detector; shipped: ovid:default, ovid:default-v1"),
     ("score-fpr-2", "score {u}/good.jsonl --target-fpr 2 --out {o}/s.jsonl", 2, "--target-fpr must be in (0, 1), got 2"),

@@ -129,3 +129,17 @@ def test_gpt2_conv1d_bodies_run_float32_with_a_note(tiny_lm, capsys):
     engine = _engine(tiny_lm)
     assert engine.config.dtype == "float32"
     assert "no Linear layers to quantize" in capsys.readouterr().err
+
+
+def test_a_detector_saved_with_auto_may_be_told_its_dtype():
+    """ovid:default is saved with dtype auto (bf16 where native): float32 or bf16 may be asked for
+    (float32: scores that repeat exactly on every machine); int8 was never checked for it."""
+    from ovid.detect.persistence import resolve_detector
+    from ovid.errors import OvidError
+
+    assert resolve_detector("ovid:default", {"dtype": "float32"}).dtype == "float32"
+    assert resolve_detector("ovid:default", {"dtype": "bfloat16"}).dtype == "bfloat16"
+    with pytest.raises(OvidError, match="only --cache-dir, --token-budget and --dtype auto"):
+        resolve_detector("ovid:default", {"dtype": "int8"})
+    with pytest.raises(OvidError, match="only --cache-dir and --token-budget change"):
+        resolve_detector("ovid:default-v1", {"dtype": "float32"})
