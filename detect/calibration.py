@@ -59,7 +59,7 @@ def apply_calibration(cal: dict, scores: np.ndarray) -> np.ndarray:
     """P(machine) for each score."""
     scores = np.asarray(scores, dtype=np.float64)
     if cal["method"] == "platt":
-        return 1.0 / (1.0 + np.exp(-(cal["coef"] * scores + cal["intercept"])))
+        return expit(cal["coef"] * scores + cal["intercept"])
     return np.interp(scores, cal["x"], cal["y"])
 
 

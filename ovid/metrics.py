@@ -54,6 +54,12 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     return lo, hi
 
 
+def exact_rate(k: int, n: int, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(k / n, its exact Clopper-Pearson interval); NaN all three for n = 0."""
+    lo, hi = clopper_pearson(k, n, confidence)
+    return (k / n if n > 0 else float("nan")), lo, hi
+
+
 def fpr_by_group(human_scores, groups, threshold: float, confidence: float = 0.95) -> dict[str, dict]:
     """Per group (domain) of human texts: n, the false-positive rate at `threshold` and its exact
     (Clopper-Pearson) interval, as {"n", "fpr", "fpr_lo", "fpr_hi"}."""

@@ -19,7 +19,7 @@ from ovid.detect.mixtures import (
     sentence_labels,
     sentences_of,
 )
-from ovid.metrics import auroc, clopper_pearson
+from ovid.metrics import auroc, exact_rate
 
 from ..schema import TABLES
 from .config import StudyConfig
@@ -87,11 +87,6 @@ def segmenting_detectors(dets: dict) -> dict:
     return out
 
 
-def _rate(k: int, n: int) -> tuple[float, float, float]:
-    lo, hi = clopper_pearson(k, n)
-    return (k / n if n else np.nan), lo, hi
-
-
 def mixed_rows(label: str, model, mixtures: list[Mixture], segs: list, human_domains: list[str],
                human_segs: list) -> list[dict]:
     """`model`: the detector's segment model. Per domain and kind: sentence AUROC, boundary within
@@ -111,8 +106,8 @@ def mixed_rows(label: str, model, mixtures: list[Mixture], segs: list, human_dom
             errors.append(boundary_error(lab, np.array(seg.sentence_machine, int)))
             flagged += any(sp.verdict == "machine" for sp in seg.spans)
         errs = np.array(errors)
-        w, w_lo, w_hi = _rate(int(np.sum(errs <= 1)), len(errs))
-        f, f_lo, f_hi = _rate(flagged, len(pairs))
+        w, w_lo, w_hi = exact_rate(int(np.sum(errs <= 1)), len(errs))
+        f, f_lo, f_hi = exact_rate(flagged, len(pairs))
         rows.append({**head, "domain": domain, "kind": kind, "n_texts": len(pairs),
                      "sentence_auroc": auroc(np.array(labels), np.array(post)) if len(set(labels)) == 2 else np.nan,
                      "within_1": w, "within_1_lo": w_lo, "within_1_hi": w_hi, "median_error": float(np.median(errs)),
@@ -121,7 +116,7 @@ def mixed_rows(label: str, model, mixtures: list[Mixture], segs: list, human_dom
     for domain, seg in zip(human_domains, human_segs):
         by_domain[domain].append(any(sp.verdict == "machine" for sp in seg.spans))
     for domain, flags in sorted(by_domain.items()):
-        f, f_lo, f_hi = _rate(int(sum(flags)), len(flags))
+        f, f_lo, f_hi = exact_rate(int(sum(flags)), len(flags))
         rows.append({**head, "domain": domain, "kind": HUMAN_ONLY, "n_texts": len(flags),
                      "sentence_auroc": np.nan, "within_1": np.nan, "within_1_lo": np.nan, "within_1_hi": np.nan,
                      "median_error": np.nan, "flagged": f, "flagged_lo": f_lo, "flagged_hi": f_hi})

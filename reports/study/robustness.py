@@ -21,7 +21,7 @@ from ..schema import TABLES
 from .config import StudyConfig
 from .corpora import Corpus, Split
 from .detectors import score
-from .statistics import exact_rate
+from .statistics import rate_columns
 
 say = logger("ovid report")
 
@@ -72,8 +72,8 @@ def robustness_rows(label: str, det, machine: list[str], human: list[str],
                 rows.append({"detector": label, "attack": name,
                              "level": "none" if name == "none" else ATTACKS[name].level, "defence": defence,
                              "n_human": len(h), "n_machine": len(m), "auroc": auroc_of(h_clean, m),
-                             **exact_rate("tpr", m >= cut), **exact_rate("fpr_human_attacked", h >= saved),
-                             **exact_rate("fpr_human_clean", h_clean >= saved), "threshold": saved,
+                             **rate_columns("tpr", m >= cut), **rate_columns("fpr_human_attacked", h >= saved),
+                             **rate_columns("fpr_human_clean", h_clean >= saved), "threshold": saved,
                              **{f"tpr_at_{f:g}": float(np.mean(m >= threshold_at_fpr(h_clean, f))) for f in more_fprs}})
     return rows
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_curve
 
-from ovid.metrics import auroc_of, clopper_pearson
+from ovid.metrics import auroc_of, clopper_pearson, exact_rate
 
 EXACT = ("tpr", "fpr", "accuracy")  # shares of texts: exact binomial intervals
 BOOTSTRAP = ("auroc", "f1")  # not a share of texts: percentile bootstrap intervals
@@ -58,10 +58,9 @@ def roc_points(human: np.ndarray, machine: np.ndarray) -> tuple[np.ndarray, np.n
     return fpr, tpr
 
 
-def exact_rate(name: str, hits) -> dict[str, float]:
+def rate_columns(name: str, hits) -> dict[str, float]:
     """{name: the share of True in `hits`, name_lo, name_hi: its exact (Clopper-Pearson) 95%
     interval}; all NaN for no texts."""
     hits = np.asarray(hits, dtype=bool)
-    k, n = int(hits.sum()), len(hits)
-    lo, hi = clopper_pearson(k, n)
-    return {name: k / n if n else float("nan"), f"{name}_lo": lo, f"{name}_hi": hi}
+    rate, lo, hi = exact_rate(int(hits.sum()), len(hits))
+    return {name: rate, f"{name}_lo": lo, f"{name}_hi": hi}

@@ -28,7 +28,7 @@ from ovid.models import load_tokenizer
 from ..schema import TABLES
 from .config import StudyConfig, WatermarkSection
 from .corpora import Split, prompt_file
-from .statistics import exact_rate
+from .statistics import rate_columns
 
 say = logger("ovid report")
 PLAIN = "none"  # the scheme column of the plain samples
@@ -77,8 +77,8 @@ def test_texts(det, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def test_metrics(marked: tuple, plain: tuple, human: tuple, fpr: float) -> dict:
     (zm, pm), (zp, pp), (zh, ph) = marked, plain, human
-    return {"n": len(zm), **exact_rate("tpr", pm < fpr), **exact_rate("fpr_plain", pp < fpr),
-            **exact_rate("fpr_human", ph < fpr), "auroc_plain": auroc_of(zp, zm), "auroc_human": auroc_of(zh, zm),
+    return {"n": len(zm), **rate_columns("tpr", pm < fpr), **rate_columns("fpr_plain", pp < fpr),
+            **rate_columns("fpr_human", ph < fpr), "auroc_plain": auroc_of(zp, zm), "auroc_human": auroc_of(zh, zm),
             "median_z": float(np.median(zm))}
 
 
